@@ -1,0 +1,38 @@
+# Mizani — run `make help` for the targets.
+SHELL := /bin/bash
+GO ?= go
+PKGS := ./...
+BIN := bin/reconcile
+# Tests need a PostgreSQL; TEST_DATABASE_URL names one (see README.md).
+export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mizani_test?sslmode=disable
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## Build bin/reconcile
+	$(GO) build -o $(BIN) ./cmd/reconcile
+
+.PHONY: test
+test: ## Run every test against a real PostgreSQL (TEST_DATABASE_URL)
+	$(GO) test -count=1 $(PKGS)
+
+.PHONY: lint
+lint: ## gofmt check and go vet
+	@out=$$(gofmt -l . | grep -v '^vendor/'); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+.PHONY: bench
+bench: ## Run the Go benchmarks (figures go into BENCHMARKS.md)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m $(PKGS)
+
+.PHONY: fuzz
+fuzz: ## Fuzz the money parser for FUZZTIME (default 30s)
+	$(GO) test -run '^$$' -fuzz FuzzParseMajor -fuzztime $${FUZZTIME:-30s} .
+
+.PHONY: clean
+clean: ## Remove build output
+	rm -rf bin demo-out

@@ -1,0 +1,42 @@
+package reconcile
+
+import "time"
+
+// SettlementDay is one row of the settlements report (SPEC §7): what a
+// provider owed and what it paid out for one account, currency and business
+// day. All amounts are minor units of Currency.
+type SettlementDay struct {
+	Provider Provider
+	Account  string
+	Currency Currency
+	// Day is midnight of the business day in the business time zone.
+	Day          time.Time
+	Transactions int
+	Gross        int64
+	Fees         int64
+	Reversals    int64
+	Payouts      int64
+	// NetExpected = Gross − Fees − Reversals − Payouts.
+	NetExpected int64
+	Settled     int64
+	// Variance = Settled − NetExpected.
+	Variance int64
+	// Unsettled is the running balance owed but not yet settled, carried
+	// from day to day within the run.
+	Unsettled int64
+}
+
+// SummaryLine is one row of the summary report: totals per provider and
+// currency. Amounts are minor units of Currency.
+type SummaryLine struct {
+	Provider         Provider
+	Currency         Currency
+	LedgerCount      int
+	LedgerTotal      int64
+	ProviderCount    int
+	ProviderTotal    int64
+	MatchedCount     int
+	MatchedTotal     int64
+	DiscrepancyCount int
+	DiscrepancyTotal int64
+}

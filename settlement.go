@@ -40,3 +40,18 @@ type SummaryLine struct {
 	DiscrepancyCount int
 	DiscrepancyTotal int64
 }
+
+// BankLine is one line of a bank statement: money that actually reached the
+// merchant's bank account (the third leg of three-way settlement).
+type BankLine struct {
+	ID      int64
+	Account string
+	// ValueDate is midnight UTC of the statement's value date.
+	ValueDate   time.Time
+	Amount      Money
+	Reference   string
+	Description string
+	// Provider is the provider the credit came from, when the import could
+	// tell (from the reference or description); empty otherwise.
+	Provider Provider
+}

@@ -1,0 +1,187 @@
+package reports
+
+import (
+	"cmp"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/mizani/reconcile"
+)
+
+// csvWriter writes one CSV report: the header first, then rows of cells.
+// It reuses its buffers, so writing a row allocates only the formatted values.
+type csvWriter struct {
+	w      *csv.Writer
+	cols   []column
+	header bool
+	rows   int
+	cells  []cell
+	record []string
+}
+
+func newCSVWriter(w io.Writer, cols []column) csvWriter {
+	cw := csv.NewWriter(w) // UseCRLF false: "\n" line endings
+	return csvWriter{w: cw, cols: cols, record: make([]string, len(cols))}
+}
+
+func (c *csvWriter) writeHeader() error {
+	if c.header {
+		return nil
+	}
+	c.header = true
+	if err := c.w.Write(header(c.cols)); err != nil {
+		return fmt.Errorf("writing header: %w", err)
+	}
+	return nil
+}
+
+func (c *csvWriter) writeCells(cells []cell) error {
+	if err := c.writeHeader(); err != nil {
+		return err
+	}
+	c.rows++
+	for i, v := range cells {
+		c.record[i] = v.csvText()
+	}
+	if err := c.w.Write(c.record); err != nil {
+		return fmt.Errorf("writing row %d: %w", c.rows, err)
+	}
+	return nil
+}
+
+// flush writes the header even when there were no rows, so an empty report
+// is still a valid CSV file with its columns.
+func (c *csvWriter) flush() error {
+	if err := c.writeHeader(); err != nil {
+		return err
+	}
+	c.w.Flush()
+	return c.w.Error()
+}
+
+// DiscrepancyCSV streams discrepancies.csv. Create it with NewDiscrepancyCSV,
+// call Write for each discrepancy in report order, then Flush.
+type DiscrepancyCSV struct {
+	c csvWriter
+	o Options
+}
+
+// NewDiscrepancyCSV returns a writer of discrepancies.csv to w.
+func NewDiscrepancyCSV(w io.Writer, o Options) *DiscrepancyCSV {
+	return &DiscrepancyCSV{c: newCSVWriter(w, discrepancyColumns), o: o}
+}
+
+// Write writes one discrepancy row.
+func (d *DiscrepancyCSV) Write(disc reconcile.Discrepancy) error {
+	var err error
+	d.c.cells, err = discrepancyRow(d.c.cells[:0], disc, d.o, providerCode)
+	if err != nil {
+		return fmt.Errorf("discrepancies.csv row %d (%s %s): %w", d.c.rows+1, disc.Kind, disc.Provider, err)
+	}
+	if err := d.c.writeCells(d.c.cells); err != nil {
+		return fmt.Errorf("discrepancies.csv: %w", err)
+	}
+	return nil
+}
+
+// Flush writes any buffered data (and the header if nothing was written).
+func (d *DiscrepancyCSV) Flush() error {
+	if err := d.c.flush(); err != nil {
+		return fmt.Errorf("discrepancies.csv: %w", err)
+	}
+	return nil
+}
+
+// MatchCSV streams matches.csv. Create it with NewMatchCSV, call Write for
+// each match in report order, then Flush.
+type MatchCSV struct {
+	c csvWriter
+	o Options
+}
+
+// NewMatchCSV returns a writer of matches.csv to w.
+func NewMatchCSV(w io.Writer, o Options) *MatchCSV {
+	return &MatchCSV{c: newCSVWriter(w, matchColumns), o: o}
+}
+
+// Write writes one match row.
+func (m *MatchCSV) Write(match reconcile.Match) error {
+	var err error
+	m.c.cells, err = matchRow(m.c.cells[:0], match, m.o, providerCode)
+	if err != nil {
+		return fmt.Errorf("matches.csv row %d (%s %s): %w", m.c.rows+1, match.Ledger.Provider, match.Ledger.Reference, err)
+	}
+	if err := m.c.writeCells(m.c.cells); err != nil {
+		return fmt.Errorf("matches.csv: %w", err)
+	}
+	return nil
+}
+
+// Flush writes any buffered data (and the header if nothing was written).
+func (m *MatchCSV) Flush() error {
+	if err := m.c.flush(); err != nil {
+		return fmt.Errorf("matches.csv: %w", err)
+	}
+	return nil
+}
+
+// WriteSummaryCSV writes summary.csv: rows sorted by currency, then provider
+// in reconcile.Providers order.
+func WriteSummaryCSV(w io.Writer, rows []reconcile.SummaryLine, o Options) error {
+	c := newCSVWriter(w, summaryColumns)
+	for _, s := range sortedSummary(rows) {
+		var err error
+		if c.cells, err = summaryRow(c.cells[:0], s, providerCode); err != nil {
+			return fmt.Errorf("summary.csv row %d (%s %s): %w", c.rows+1, s.Provider, s.Currency, err)
+		}
+		if err := c.writeCells(c.cells); err != nil {
+			return fmt.Errorf("summary.csv: %w", err)
+		}
+	}
+	if err := c.flush(); err != nil {
+		return fmt.Errorf("summary.csv: %w", err)
+	}
+	return nil
+}
+
+// WriteSettlementsCSV writes settlements.csv: rows sorted by provider,
+// account, currency and business day.
+func WriteSettlementsCSV(w io.Writer, rows []reconcile.SettlementDay, o Options) error {
+	c := newCSVWriter(w, settlementColumns)
+	for _, s := range sortedSettlements(rows) {
+		var err error
+		if c.cells, err = settlementRow(c.cells[:0], s, o, providerCode); err != nil {
+			return fmt.Errorf("settlements.csv row %d (%s %s %s): %w", c.rows+1, s.Provider, s.Account, s.Day.Format("2006-01-02"), err)
+		}
+		if err := c.writeCells(c.cells); err != nil {
+			return fmt.Errorf("settlements.csv: %w", err)
+		}
+	}
+	if err := c.flush(); err != nil {
+		return fmt.Errorf("settlements.csv: %w", err)
+	}
+	return nil
+}
+
+// sortedSummary returns a sorted copy: by currency, then provider. Rows of
+// one currency are contiguous, which the per-currency XLSX charts rely on.
+func sortedSummary(rows []reconcile.SummaryLine) []reconcile.SummaryLine {
+	out := slices.Clone(rows)
+	slices.SortStableFunc(out, func(a, b reconcile.SummaryLine) int {
+		return cmp.Or(strings.Compare(string(a.Currency), string(b.Currency)), compareProviders(a.Provider, b.Provider))
+	})
+	return out
+}
+
+// sortedSettlements returns a sorted copy: by provider, account, currency, day.
+func sortedSettlements(rows []reconcile.SettlementDay) []reconcile.SettlementDay {
+	out := slices.Clone(rows)
+	slices.SortStableFunc(out, func(a, b reconcile.SettlementDay) int {
+		return cmp.Or(compareProviders(a.Provider, b.Provider), strings.Compare(a.Account, b.Account),
+			strings.Compare(string(a.Currency), string(b.Currency)), a.Day.Compare(b.Day))
+	})
+	return out
+}

@@ -1,0 +1,396 @@
+package reports
+
+import (
+	"cmp"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mizani/reconcile"
+)
+
+// DefaultXLSXMaxMatches is how many match rows report.xlsx holds when
+// Options.XLSXMaxMatches is zero (SPEC §11, --xlsx-max-matches).
+const DefaultXLSXMaxMatches = 100_000
+
+// Options carries the run facts every report prints. Nothing in this package
+// reads the clock: GeneratedAt is passed in so that output is deterministic.
+type Options struct {
+	// Location is the business time zone timestamps are written in; nil
+	// means UTC.
+	Location *time.Location
+	// Rounding is the rounding rule the run used for fees; "" means
+	// reconcile.DefaultRounding. It is printed on the Summary sheet.
+	Rounding reconcile.RoundingRule
+	// XLSXMaxMatches caps the match rows in report.xlsx; 0 means
+	// DefaultXLSXMaxMatches. The full list is always in matches.csv.
+	XLSXMaxMatches int
+	// Window is the run's reporting window [From, To).
+	Window reconcile.Window
+	// GeneratedAt is when the run produced the reports.
+	GeneratedAt time.Time
+	// Facts are further run facts printed on the Summary sheet after the
+	// standard ones, in order: grace period, settlement tolerance, run id…
+	Facts []Fact
+}
+
+// Fact is one labelled run fact on the Summary sheet.
+type Fact struct {
+	Label string
+	Value string
+}
+
+func (o Options) location() *time.Location { return cmp.Or(o.Location, time.UTC) }
+
+func (o Options) rounding() reconcile.RoundingRule { return cmp.Or(o.Rounding, reconcile.DefaultRounding) }
+
+func (o Options) maxMatches() int { return cmp.Or(o.XLSXMaxMatches, DefaultXLSXMaxMatches) }
+
+// timestamp renders t in RFC 3339 in the business zone; the zero time (not
+// known) is empty.
+func (o Options) timestamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(o.location()).Format(time.RFC3339)
+}
+
+// neutralize defuses formula injection: a text cell beginning with '=', '+',
+// '-', '@', tab or CR gets a leading single quote, so a spreadsheet shows it as
+// text instead of evaluating it.
+func neutralize(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}
+
+// maskPhones masks every phone number in free text down to its country code
+// and last four digits: "+254712349999" → "+254*****9999", "0712349999" →
+// "0*****9999". A phone number is a run of 10 to 15 digits, optionally after
+// '+', that is not part of a longer word; amounts ("1,500.00") and references
+// with letters are left alone.
+func maskPhones(s string) string {
+	var b []byte // nil until the first phone number is found
+	last := 0
+	for i := 0; i < len(s); {
+		start := i
+		if s[i] == '+' {
+			i++
+		}
+		j := i
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+		n := j - i
+		if n < 10 || n > 15 || (start > 0 && isWordByte(s[start-1])) || (j < len(s) && isWordByte(s[j])) {
+			// Not a phone number: skip the digits (or one byte) and go on.
+			i = max(j, start+1)
+			continue
+		}
+		digits := s[i:j]
+		keep := 1 // a local number keeps its trunk prefix only
+		if start < i || digits[0] != '0' {
+			keep = countryCodeLen(digits)
+		}
+		b = append(b, s[last:i]...)
+		b = append(b, digits[:keep]...)
+		b = append(b, strings.Repeat("*", n-keep-4)...)
+		b = append(b, digits[n-4:]...)
+		last, i = j, j
+	}
+	if b == nil {
+		return s
+	}
+	return string(append(b, s[last:]...))
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isWordByte(c byte) bool {
+	return isDigit(c) || c == '_' || c == '-' || c == '.' || c == '/' ||
+		(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+}
+
+// countryCodeLen returns the length of the ITU country calling code digits
+// starts with: 1 for +1 and +7, 2 for the two-digit codes (+20 Egypt, +27
+// South Africa, most of Europe and Asia), 3 for the rest (+254 Kenya, +234
+// Nigeria, +256 Uganda…).
+func countryCodeLen(digits string) int {
+	switch digits[0] {
+	case '1', '7':
+		return 1
+	}
+	if strings.Contains(" 20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98 ", " "+digits[:2]+" ") {
+		return 2
+	}
+	return 3
+}
+
+// cellKind says how a report cell is written.
+type cellKind uint8
+
+const (
+	textCell   cellKind = iota // neutralized text
+	amountCell                 // minor units of a currency; a number
+	countCell                  // a whole number
+)
+
+// cell is one report value before it is written as CSV text or an XLSX
+// cell. Rows are built once and rendered by both writers, so the two formats
+// cannot drift apart.
+type cell struct {
+	kind  cellKind
+	text  string // textCell
+	n     int64  // amountCell: minor units; countCell: the count
+	cur   reconcile.Currency
+	exp   int32
+	blank bool // an amount that is not known: empty in CSV, empty cell in XLSX
+}
+
+func text(s string) cell { return cell{kind: textCell, text: s} }
+
+func count(n int) cell { return cell{kind: countCell, n: int64(n)} }
+
+// amount returns an amount cell of minor units in currency c.
+func amount(minor int64, c reconcile.Currency) (cell, error) {
+	exp, err := c.Exponent()
+	if err != nil {
+		return cell{}, err
+	}
+	return cell{kind: amountCell, n: minor, cur: c, exp: exp}, nil
+}
+
+func blankAmount() cell { return cell{kind: amountCell, blank: true} }
+
+// csvText renders c for CSV: amounts per SPEC §3, text neutralized.
+func (c cell) csvText() string {
+	switch c.kind {
+	case amountCell:
+		if c.blank {
+			return ""
+		}
+		return reconcile.FormatMinor(c.n, c.exp)
+	case countCell:
+		return strconv.FormatInt(c.n, 10)
+	}
+	return neutralize(c.text)
+}
+
+// column is one report column: its exact header and its XLSX width.
+type column struct {
+	name  string
+	width float64
+}
+
+var discrepancyColumns = []column{
+	{"kind", 20}, {"provider", 12}, {"direction", 9}, {"account", 14},
+	{"ledger_reference", 22}, {"provider_reference", 22}, {"provider_transaction_id", 24},
+	{"currency", 9}, {"ledger_amount", 15}, {"provider_amount", 15}, {"difference", 15},
+	{"ledger_status", 13}, {"provider_status", 15}, {"occurred_at", 26}, {"detail", 90},
+}
+
+var matchColumns = []column{
+	{"provider", 12}, {"direction", 9}, {"account", 14}, {"ledger_reference", 22},
+	{"provider_reference", 22}, {"provider_transaction_id", 24}, {"currency", 9},
+	{"amount", 15}, {"fee", 13}, {"net", 15}, {"ledger_occurred_at", 26}, {"provider_occurred_at", 26},
+}
+
+var summaryColumns = []column{
+	{"provider", 14}, {"currency", 9}, {"ledger_count", 13}, {"ledger_total", 17},
+	{"provider_count", 15}, {"provider_total", 17}, {"matched_count", 14}, {"matched_total", 17},
+	{"discrepancy_count", 18}, {"discrepancy_total", 18},
+}
+
+var settlementColumns = []column{
+	{"provider", 12}, {"account", 14}, {"currency", 9}, {"business_day", 13},
+	{"transactions", 13}, {"gross", 16}, {"fees", 14}, {"reversals", 14}, {"payouts", 14},
+	{"net_expected", 16}, {"settled", 16}, {"variance", 14}, {"unsettled", 16},
+}
+
+func header(cols []column) []string {
+	h := make([]string, len(cols))
+	for i, c := range cols {
+		h[i] = c.name
+	}
+	return h
+}
+
+// providerName renders a provider: the code in CSV, the display name in XLSX.
+type providerName func(reconcile.Provider) string
+
+func providerCode(p reconcile.Provider) string { return string(p) }
+
+func providerDisplay(p reconcile.Provider) string { return p.DisplayName() }
+
+// discrepancyRow appends the cells of d to row (SPEC §11 column order).
+func discrepancyRow(row []cell, d reconcile.Discrepancy, o Options, name providerName) ([]cell, error) {
+	var ledgerRef, ledgerStatus string
+	if d.Ledger != nil {
+		ledgerRef, ledgerStatus = d.Ledger.Reference, string(d.Ledger.Status)
+	}
+	var providerStatus string
+	if len(d.Records) > 0 {
+		providerStatus = string(d.Records[0].Status)
+	}
+	// The ledger side is known when there is a ledger entry, and for a
+	// settlement variance, whose "ledger" side is the expected net.
+	ledgerKnown := d.Ledger != nil || d.Kind == reconcile.SettlementVariance
+	ledgerAmt, providerAmt, diff := blankAmount(), blankAmount(), blankAmount()
+	var err error
+	if ledgerKnown {
+		if ledgerAmt, err = amount(d.LedgerAmount, d.Currency); err != nil {
+			return nil, fmt.Errorf("currency: %w", err)
+		}
+	}
+	if d.ProviderAmountKnown {
+		if providerAmt, err = amount(d.ProviderAmount, d.Currency); err != nil {
+			return nil, fmt.Errorf("currency: %w", err)
+		}
+	}
+	if ledgerKnown && d.ProviderAmountKnown {
+		diff, _ = amount(d.Difference, d.Currency)
+	}
+	return append(row,
+		text(string(d.Kind)), text(name(d.Provider)), text(string(d.Direction)), text(d.Account),
+		text(ledgerRef), text(joinRecords(d.Records, func(r reconcile.Record) string { return r.ProviderRef })),
+		text(joinRecords(d.Records, func(r reconcile.Record) string { return r.TxID })),
+		text(string(d.Currency)), ledgerAmt, providerAmt, diff,
+		text(ledgerStatus), text(providerStatus), text(o.timestamp(d.OccurredAt)),
+		text(maskPhones(d.Detail)),
+	), nil
+}
+
+// matchRow appends the cells of m to row. The amount is the ledger amount;
+// fee is the sum of the fees and VAT the providers reported (blank when none
+// did), and net = amount − fee (blank with it).
+func matchRow(row []cell, m reconcile.Match, o Options, name providerName) ([]cell, error) {
+	l := m.Ledger
+	cur := l.Amount.Currency
+	amt, err := amount(l.Amount.Minor, cur)
+	if err != nil {
+		return nil, fmt.Errorf("currency: %w", err)
+	}
+	fee, net := blankAmount(), blankAmount()
+	total := reconcile.Money{Currency: cur}
+	feeKnown := false
+	for i, r := range m.Records {
+		if !r.FeeKnown {
+			continue
+		}
+		feeKnown = true
+		for _, f := range []reconcile.Money{r.Fee, r.VAT} {
+			if f.Minor == 0 {
+				continue
+			}
+			if total, err = total.Add(f); err != nil {
+				return nil, fmt.Errorf("fee of record %d (%s): %w", i, r.TxID, err)
+			}
+		}
+	}
+	if feeKnown {
+		n, err := l.Amount.Sub(total)
+		if err != nil {
+			return nil, fmt.Errorf("net: %w", err)
+		}
+		fee, net = amountOf(total.Minor, amt), amountOf(n.Minor, amt)
+	}
+	account := l.Account
+	var providerAt string
+	if len(m.Records) > 0 {
+		account = cmp.Or(account, m.Records[0].Account)
+		providerAt = o.timestamp(m.Records[0].OccurredAt)
+	}
+	return append(row,
+		text(name(l.Provider)), text(string(l.Direction)), text(account), text(l.Reference),
+		text(joinRecords(m.Records, func(r reconcile.Record) string { return r.ProviderRef })),
+		text(joinRecords(m.Records, func(r reconcile.Record) string { return r.TxID })),
+		text(string(cur)), amt, fee, net, text(o.timestamp(l.OccurredAt)), text(providerAt),
+	), nil
+}
+
+// amountOf returns minor units in the currency of like.
+func amountOf(minor int64, like cell) cell {
+	like.n = minor
+	return like
+}
+
+// summaryRow appends the cells of s to row.
+func summaryRow(row []cell, s reconcile.SummaryLine, name providerName) ([]cell, error) {
+	amts, err := amounts(s.Currency, s.LedgerTotal, s.ProviderTotal, s.MatchedTotal, s.DiscrepancyTotal)
+	if err != nil {
+		return nil, err
+	}
+	return append(row,
+		text(name(s.Provider)), text(string(s.Currency)),
+		count(s.LedgerCount), amts[0], count(s.ProviderCount), amts[1],
+		count(s.MatchedCount), amts[2], count(s.DiscrepancyCount), amts[3],
+	), nil
+}
+
+// settlementRow appends the cells of s to row.
+func settlementRow(row []cell, s reconcile.SettlementDay, o Options, name providerName) ([]cell, error) {
+	amts, err := amounts(s.Currency, s.Gross, s.Fees, s.Reversals, s.Payouts, s.NetExpected, s.Settled, s.Variance, s.Unsettled)
+	if err != nil {
+		return nil, err
+	}
+	var day string
+	if !s.Day.IsZero() {
+		day = s.Day.In(o.location()).Format(time.DateOnly)
+	}
+	row = append(row, text(name(s.Provider)), text(s.Account), text(string(s.Currency)), text(day), count(s.Transactions))
+	return append(row, amts...), nil
+}
+
+func amounts(c reconcile.Currency, minors ...int64) ([]cell, error) {
+	exp, err := c.Exponent()
+	if err != nil {
+		return nil, fmt.Errorf("currency: %w", err)
+	}
+	out := make([]cell, len(minors))
+	for i, m := range minors {
+		out[i] = cell{kind: amountCell, n: m, cur: c, exp: exp}
+	}
+	return out, nil
+}
+
+// joinRecords joins field of every record with ";", skipping empty values:
+// several records are instalments or the candidates of an ambiguous match.
+func joinRecords(rs []reconcile.Record, field func(reconcile.Record) string) string {
+	switch len(rs) {
+	case 0:
+		return ""
+	case 1:
+		return field(rs[0])
+	}
+	var b strings.Builder
+	for _, r := range rs {
+		if v := field(r); v != "" {
+			if b.Len() > 0 {
+				b.WriteByte(';')
+			}
+			b.WriteString(v)
+		}
+	}
+	return b.String()
+}
+
+// providerOrder is a provider's position in reconcile.Providers; unknown
+// providers sort after the known ones, by name.
+func providerOrder(p reconcile.Provider) int {
+	for i, q := range reconcile.Providers {
+		if p == q {
+			return i
+		}
+	}
+	return len(reconcile.Providers)
+}
+
+func compareProviders(a, b reconcile.Provider) int {
+	return cmp.Or(cmp.Compare(providerOrder(a), providerOrder(b)), strings.Compare(string(a), string(b)))
+}

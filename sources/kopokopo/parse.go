@@ -1,0 +1,545 @@
+package kopokopo
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/sources"
+)
+
+// Webhook topics (vendor document 004, "Webhooks").
+const (
+	TopicBuygoodsReceived    = "buygoods_transaction_received"
+	TopicBuygoodsReversed    = "buygoods_transaction_reversed"
+	TopicB2BReceived         = "b2b_transaction_received"
+	TopicM2MReceived         = "m2m_transaction_received"
+	TopicSettlementCompleted = "settlement_transfer_completed"
+	TopicCustomerCreated     = "customer_created"
+)
+
+// defaultCurrency applies when a payload names none (a failed STK push has no
+// resource): Kopo Kopo operates in Kenya only.
+const defaultCurrency reconcile.Currency = "KES"
+
+// Parser maps every Kopo Kopo payload — webhook events and the incoming
+// payment, settlement transfer, payment (PAY) and polling results — to
+// normalized records. It implements sources.Parser and is safe for concurrent
+// use.
+//
+// Mapping decisions:
+//   - Buygoods, B2B and M2M transactions are payments keyed by the resource id;
+//     ProviderRef is the M-PESA reference, Account the till, Counterparty the
+//     sender (phone, sending till or sending merchant).
+//   - A reversed Buygoods transaction (topic buygoods_transaction_reversed, or
+//     status Reversed in a polling result) is a reversal record keyed by the
+//     resource id with RelatedTxID set to it: the resource is the transaction
+//     that was reversed. The payment record itself is left as it was, so the
+//     settlement arithmetic (gross − reversals) does not count it twice.
+//   - An incoming payment (STK push) result is a payment keyed by data.id, the
+//     same id for its pending, failed and successful results; MerchantRef is
+//     metadata.reference and ProviderRef the M-PESA reference once paid.
+//   - A payment (PAY) result is a payout keyed by data.id.
+//   - Settlements become one settlement record per disbursement, because the
+//     settlement report needs the amount settled per day and a transfer's
+//     disbursements may land on different days. The settlement_transfer_completed
+//     webhook describes one transfer batch and the settlement transfer result
+//     the whole transfer, under different ids, so a disbursement is keyed by
+//     what both carry: its transaction_reference (M-PESA code) when present,
+//     else its origination time (UTC) and amount — the same money arriving both
+//     ways is one record. RelatedTxID is the batch or transfer id. A transfer
+//     with no disbursements yet moved no money and yields no record; a null
+//     transfer amount ("all available funds") needs none.
+//   - customer_created, transaction SMS notification results, unknown topics
+//     and unknown shapes yield no records: the payload is stored raw.
+type Parser struct{}
+
+var _ sources.Parser = Parser{}
+
+// Parse implements sources.Parser. The dedup key of a webhook is
+// "<topic>:<event id>"; that of a result is "<type>:<data.id>:<status>", so a
+// pending status and the final result of the same request are both kept while
+// a redelivery of either is a duplicate. A payload of unknown shape is keyed by
+// the SHA-256 of its bytes.
+func (Parser) Parse(body []byte, src reconcile.Source) (reconcile.RawPayload, []reconcile.Record, error) {
+	p := reconcile.RawPayload{Provider: reconcile.KopoKopo, Source: src, Body: body}
+	var env envelope
+	if err := decode(body, &env); err != nil {
+		return p, nil, malformed("body", err)
+	}
+	m := mapper{src: src}
+	var recs []reconcile.Record
+	var err error
+	switch {
+	case env.Topic != "":
+		p.Kind = env.Topic
+		if env.ID == "" {
+			return p, nil, malformed("id", errMissing)
+		}
+		p.DedupKey = env.Topic + ":" + env.ID
+		recs, err = m.webhook(env)
+	case !isNull(env.Data):
+		var res result
+		if err := decode(env.Data, &res); err != nil {
+			return p, nil, malformed("data", err)
+		}
+		if res.ID == "" {
+			return p, nil, malformed("data.id", errMissing)
+		}
+		if res.Type == "" {
+			return p, nil, malformed("data.type", errMissing)
+		}
+		var status struct {
+			Status string `json:"status"`
+		}
+		if err := decode(res.Attributes, &status); err != nil {
+			return p, nil, malformed("data.attributes", err)
+		}
+		p.Kind = res.Type + "_result"
+		p.DedupKey = res.Type + ":" + res.ID + ":" + status.Status
+		recs, err = m.result(res)
+	default:
+		p.Kind = "unknown"
+		sum := sha256.Sum256(body)
+		p.DedupKey = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	if err != nil {
+		return p, nil, err
+	}
+	return p, recs, nil
+}
+
+// errMissing is the detail for a required field that is absent or empty.
+var errMissing = errors.New("missing")
+
+// malformed wraps sources.ErrMalformed, naming the JSON path at fault.
+func malformed(field string, err error) error {
+	return fmt.Errorf("kopokopo: %w: %s: %v", sources.ErrMalformed, field, err)
+}
+
+// decode unmarshals a JSON object into v, keeping numbers exact.
+func decode(raw []byte, v any) error {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return errors.New("not a JSON object")
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if d.More() {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}
+
+func isNull(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) == 0 || bytes.Equal(t, []byte("null"))
+}
+
+// mapper turns decoded payloads into records for one source.
+type mapper struct{ src reconcile.Source }
+
+func (m mapper) webhook(env envelope) ([]reconcile.Record, error) {
+	kind := reconcile.KindPayment
+	switch env.Topic {
+	case TopicBuygoodsReceived, TopicB2BReceived, TopicM2MReceived:
+	case TopicBuygoodsReversed:
+		kind = reconcile.KindReversal
+	case TopicSettlementCompleted:
+		kind = reconcile.KindSettlement
+	default: // customer_created and topics Kopo Kopo may add: stored raw
+		return nil, nil
+	}
+	const path = "event.resource"
+	if env.Event == nil || isNull(env.Event.Resource) {
+		return nil, malformed(path, errMissing)
+	}
+	if kind == reconcile.KindSettlement {
+		return m.settlementWebhook(env.Event.Resource, path)
+	}
+	var t transaction
+	if err := decode(env.Event.Resource, &t); err != nil {
+		return nil, malformed(path, err)
+	}
+	r, err := m.transaction(t, kind, path)
+	if err != nil {
+		return nil, err
+	}
+	return []reconcile.Record{r}, nil
+}
+
+func (m mapper) result(res result) ([]reconcile.Record, error) {
+	const path = "data.attributes"
+	switch res.Type {
+	case "incoming_payment":
+		var a incomingPaymentAttrs
+		if err := decode(res.Attributes, &a); err != nil {
+			return nil, malformed(path, err)
+		}
+		r, err := m.incomingPayment(res.ID, a)
+		if err != nil {
+			return nil, err
+		}
+		return []reconcile.Record{r}, nil
+	case "payment":
+		var a transferAttrs
+		if err := decode(res.Attributes, &a); err != nil {
+			return nil, malformed(path, err)
+		}
+		r, err := m.payout(res.ID, a)
+		if err != nil {
+			return nil, err
+		}
+		return []reconcile.Record{r}, nil
+	case "settlement_transfer":
+		var a transferAttrs
+		if err := decode(res.Attributes, &a); err != nil {
+			return nil, malformed(path, err)
+		}
+		cur, err := currency(a.Amount.Currency, path+".amount.currency")
+		if err != nil {
+			return nil, err
+		}
+		var all []disbursement
+		for _, b := range a.TransferBatches {
+			all = append(all, b.Disbursements...)
+		}
+		return m.disbursements(res.ID, cur, all, a.CreatedAt, path+".transfer_batches")
+	case "polling":
+		var a pollingAttrs
+		if err := decode(res.Attributes, &a); err != nil {
+			return nil, malformed(path, err)
+		}
+		return m.polling(a)
+	}
+	return nil, nil // transaction_sms_notification and unknown types: stored raw
+}
+
+// polling maps each transaction of a polling result like the webhook that
+// carries the same resource. Transaction types Mizani does not know are
+// skipped; the raw payload keeps them.
+func (m mapper) polling(a pollingAttrs) ([]reconcile.Record, error) {
+	var recs []reconcile.Record
+	for i, tx := range a.Transactions {
+		path := fmt.Sprintf("data.attributes.transactions[%d].resource", i)
+		if isNull(tx.Resource) {
+			return nil, malformed(path, errMissing)
+		}
+		switch strings.ToLower(tx.Type) {
+		case "buygoods transaction", "b2b transaction", "external till to till transaction",
+			"merchant to merchant transaction", "m2m transaction":
+			var t transaction
+			if err := decode(tx.Resource, &t); err != nil {
+				return nil, malformed(path, err)
+			}
+			kind := reconcile.KindPayment
+			if strings.EqualFold(t.Status, "Reversed") {
+				kind = reconcile.KindReversal
+			}
+			r, err := m.transaction(t, kind, path)
+			if err != nil {
+				return nil, err
+			}
+			recs = append(recs, r)
+		case "settlement transfer":
+			rs, err := m.settlementWebhook(tx.Resource, path)
+			if err != nil {
+				return nil, err
+			}
+			recs = append(recs, rs...)
+		}
+	}
+	return recs, nil
+}
+
+// transaction maps a Buygoods, B2B or M2M resource found at path.
+func (m mapper) transaction(t transaction, kind reconcile.Kind, path string) (reconcile.Record, error) {
+	if t.ID == "" {
+		return reconcile.Record{}, malformed(path+".id", errMissing)
+	}
+	cur, err := currency(t.Currency, path+".currency")
+	if err != nil {
+		return reconcile.Record{}, err
+	}
+	r := reconcile.Record{
+		Provider:     reconcile.KopoKopo,
+		Kind:         kind,
+		TxID:         t.ID,
+		ProviderRef:  t.Reference,
+		Account:      t.TillNumber,
+		Counterparty: firstNonEmpty(t.SenderPhoneNumber, t.SendingTill, t.SendingMerchant),
+		Method:       method(t.System),
+		Source:       m.src,
+	}
+	if kind == reconcile.KindReversal {
+		r.RelatedTxID = t.ID
+	}
+	if r.Amount, r.AmountKnown, err = amount(t.Amount, cur, path+".amount"); err != nil {
+		return r, err
+	}
+	r.Status, r.ProviderStatus = status(t.Status)
+	if r.OccurredAt, err = instant(t.OriginationTime, path+".origination_time"); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// incomingPayment maps an STK push result or status.
+func (m mapper) incomingPayment(id string, a incomingPaymentAttrs) (reconcile.Record, error) {
+	const path = "data.attributes"
+	ref, err := looseString(a.Metadata.Reference, path+".metadata.reference")
+	if err != nil {
+		return reconcile.Record{}, err
+	}
+	r := reconcile.Record{
+		Provider:    reconcile.KopoKopo,
+		Kind:        reconcile.KindPayment,
+		TxID:        id,
+		MerchantRef: ref,
+		Amount:      reconcile.Money{Currency: defaultCurrency},
+		Source:      m.src,
+	}
+	r.Status, r.ProviderStatus = status(a.Status)
+	if r.OccurredAt, err = instant(a.InitiationTime, path+".initiation_time"); err != nil {
+		return r, err
+	}
+	t := a.Event.Resource
+	if t == nil {
+		return r, nil
+	}
+	const rpath = path + ".event.resource"
+	cur, err := currency(t.Currency, rpath+".currency")
+	if err != nil {
+		return r, err
+	}
+	if r.Amount, r.AmountKnown, err = amount(t.Amount, cur, rpath+".amount"); err != nil {
+		return r, err
+	}
+	r.ProviderRef, r.Account, r.Counterparty, r.Method = t.Reference, t.TillNumber, t.SenderPhoneNumber, method(t.System)
+	// The money moved when M-PESA says, not when the push was initiated.
+	if t.OriginationTime != "" {
+		if r.OccurredAt, err = instant(t.OriginationTime, rpath+".origination_time"); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// payout maps a payment (PAY) result.
+func (m mapper) payout(id string, a transferAttrs) (reconcile.Record, error) {
+	const path = "data.attributes"
+	cur, err := currency(a.Amount.Currency, path+".amount.currency")
+	if err != nil {
+		return reconcile.Record{}, err
+	}
+	ref, err := looseString(a.Metadata.Reference, path+".metadata.reference")
+	if err != nil {
+		return reconcile.Record{}, err
+	}
+	r := reconcile.Record{
+		Provider:     reconcile.KopoKopo,
+		Kind:         reconcile.KindPayout,
+		TxID:         id,
+		MerchantRef:  ref,
+		ProviderRef:  a.Reference,
+		Counterparty: a.Destination,
+		Source:       m.src,
+	}
+	if r.Amount, r.AmountKnown, err = amount(a.Amount.Value, cur, path+".amount.value"); err != nil {
+		return r, err
+	}
+	r.Status, r.ProviderStatus = status(a.Status)
+	when, whenPath := firstNonEmpty(a.OriginationTime, a.CreatedAt), path+".created_at"
+	for i, b := range a.TransferBatches {
+		for j, d := range b.Disbursements {
+			if r.ProviderRef == "" {
+				r.ProviderRef = d.TransactionReference
+			}
+			if r.Counterparty == "" {
+				r.Counterparty = d.DestinationReference
+			}
+			if r.Method == "" {
+				r.Method = method(d.DestinationType)
+			}
+			if d.OriginationTime != "" && when == a.CreatedAt {
+				when = d.OriginationTime
+				whenPath = fmt.Sprintf("%s.transfer_batches[%d].disbursements[%d].origination_time", path, i, j)
+			}
+		}
+	}
+	if r.OccurredAt, err = instant(when, whenPath); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// settlementWebhook maps a Settlement Transfer resource found at path.
+func (m mapper) settlementWebhook(raw json.RawMessage, path string) ([]reconcile.Record, error) {
+	var s settlementTransfer
+	if err := decode(raw, &s); err != nil {
+		return nil, malformed(path, err)
+	}
+	if s.ID == "" {
+		return nil, malformed(path+".id", errMissing)
+	}
+	cur, err := currency(s.Currency, path+".currency")
+	if err != nil {
+		return nil, err
+	}
+	dest := s.Destination.Resource.Reference
+	for i := range s.Disbursements {
+		d := &s.Disbursements[i]
+		if d.DestinationReference == "" {
+			d.DestinationReference = dest
+		}
+		if d.DestinationType == "" {
+			d.DestinationType = s.Destination.Type
+		}
+	}
+	return m.disbursements(s.ID, cur, s.Disbursements, s.OriginationTime, path+".disbursements")
+}
+
+// disbursements maps the disbursements of a transfer to settlement records
+// (see Parser for the keying rule). fallbackTime applies to a disbursement
+// that carries no origination_time.
+func (m mapper) disbursements(transferID string, cur reconcile.Currency, ds []disbursement, fallbackTime, path string) ([]reconcile.Record, error) {
+	recs := make([]reconcile.Record, 0, len(ds))
+	seen := make(map[string]int, len(ds))
+	for i, d := range ds {
+		dpath := fmt.Sprintf("%s[%d]", path, i)
+		r := reconcile.Record{
+			Provider:     reconcile.KopoKopo,
+			Kind:         reconcile.KindSettlement,
+			ProviderRef:  d.TransactionReference,
+			RelatedTxID:  transferID,
+			Counterparty: d.DestinationReference,
+			Method:       method(d.DestinationType),
+			Source:       m.src,
+		}
+		var err error
+		if r.Amount, r.AmountKnown, err = amount(d.Amount, cur, dpath+".amount"); err != nil {
+			return nil, err
+		}
+		r.Status, r.ProviderStatus = status(d.Status)
+		when := firstNonEmpty(d.OriginationTime, fallbackTime)
+		if r.OccurredAt, err = instant(when, dpath+".origination_time"); err != nil {
+			return nil, err
+		}
+		r.TxID = d.TransactionReference
+		if r.TxID == "" {
+			amt := "unreported"
+			if r.AmountKnown {
+				amt = r.Amount.String()
+			}
+			r.TxID = r.OccurredAt.Format(time.RFC3339Nano) + "/" + amt + "/" + string(cur)
+		}
+		// Two disbursements alike in time and amount are still two.
+		seen[r.TxID]++
+		if n := seen[r.TxID]; n > 1 {
+			r.TxID = fmt.Sprintf("%s#%d", r.TxID, n)
+		}
+		recs = append(recs, r)
+	}
+	return recs, nil
+}
+
+// status normalizes a Kopo Kopo status word. An unknown word is pending, and
+// ProviderStatus says it was not recognized.
+func status(s string) (reconcile.Status, string) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "received", "complete", "completed", "success", "processed", "transferred":
+		return reconcile.StatusSucceeded, s
+	case "reversed":
+		return reconcile.StatusReversed, s
+	case "failed":
+		return reconcile.StatusFailed, s
+	case "pending", "scheduled", "processing", "queued":
+		return reconcile.StatusPending, s
+	case "cancelled", "canceled":
+		return reconcile.StatusCancelled, s
+	case "expired":
+		return reconcile.StatusExpired, s
+	}
+	return reconcile.StatusPending, fmt.Sprintf("%s (unknown status, treated as pending)", s)
+}
+
+// amount reads a JSON amount in major units; null or "" is not reported.
+func amount(raw json.RawMessage, cur reconcile.Currency, field string) (reconcile.Money, bool, error) {
+	m, err := reconcile.ParseJSONMajor(raw, cur)
+	if errors.Is(err, reconcile.ErrAmountNotReported) {
+		return reconcile.Money{Currency: cur}, false, nil
+	}
+	if err != nil {
+		return m, false, malformed(field, err)
+	}
+	return m, true, nil
+}
+
+// currency validates a currency code; an absent one is Kenya's.
+func currency(code, field string) (reconcile.Currency, error) {
+	if strings.TrimSpace(code) == "" {
+		return defaultCurrency, nil
+	}
+	c, err := reconcile.ParseCurrency(code)
+	if err != nil {
+		return "", malformed(field, err)
+	}
+	return c, nil
+}
+
+// instant parses an RFC 3339 time ("2020-10-22T10:43:19+03:00", with or
+// without milliseconds) and returns it in UTC.
+func instant(s, field string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, malformed(field, errMissing)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, malformed(field, fmt.Errorf("%q is not an RFC 3339 time", s))
+	}
+	return t.UTC(), nil
+}
+
+// looseString reads a JSON string or number as text; null or absent is "".
+func looseString(raw json.RawMessage, field string) (string, error) {
+	if isNull(raw) {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s, nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err == nil {
+		return n.String(), nil
+	}
+	return "", malformed(field, errors.New("not a string or number"))
+}
+
+// method names the payment rail for fee schedules: "mpesa" for M-PESA
+// systems, otherwise the provider's word in snake case ("bank_account").
+func method(system string) string {
+	s := strings.ToLower(strings.TrimSpace(system))
+	if strings.Contains(s, "mpesa") || strings.Contains(s, "m-pesa") {
+		return "mpesa"
+	}
+	return strings.ReplaceAll(s, " ", "_")
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,315 @@
+package kopokopo
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/sources"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden from the parser's output")
+
+// goldenRecord is the stable JSON form of a record in golden files.
+type goldenRecord struct {
+	Kind           reconcile.Kind     `json:"kind"`
+	TxID           string             `json:"tx_id"`
+	MerchantRef    string             `json:"merchant_ref,omitempty"`
+	ProviderRef    string             `json:"provider_ref,omitempty"`
+	RelatedTxID    string             `json:"related_tx_id,omitempty"`
+	Account        string             `json:"account,omitempty"`
+	AmountMinor    *int64             `json:"amount_minor"`
+	Currency       reconcile.Currency `json:"currency"`
+	Status         reconcile.Status   `json:"status"`
+	ProviderStatus string             `json:"provider_status"`
+	OccurredAt     string             `json:"occurred_at"`
+	Counterparty   string             `json:"counterparty,omitempty"`
+	Method         string             `json:"method,omitempty"`
+	Source         reconcile.Source   `json:"source"`
+}
+
+type golden struct {
+	Kind     string         `json:"kind"`
+	DedupKey string         `json:"dedup_key"`
+	Records  []goldenRecord `json:"records"`
+}
+
+func toGolden(p reconcile.RawPayload, recs []reconcile.Record) golden {
+	g := golden{Kind: p.Kind, DedupKey: p.DedupKey, Records: []goldenRecord{}}
+	for _, r := range recs {
+		gr := goldenRecord{
+			Kind: r.Kind, TxID: r.TxID, MerchantRef: r.MerchantRef, ProviderRef: r.ProviderRef,
+			RelatedTxID: r.RelatedTxID, Account: r.Account, Currency: r.Currency(),
+			Status: r.Status, ProviderStatus: r.ProviderStatus,
+			OccurredAt:   r.OccurredAt.Format(time.RFC3339Nano),
+			Counterparty: r.Counterparty, Method: r.Method, Source: r.Source,
+		}
+		if r.AmountKnown {
+			gr.AmountMinor = &r.Amount.Minor
+		}
+		g.Records = append(g.Records, gr)
+	}
+	return g
+}
+
+// TestParseVendorExamples maps every JSON example of the vendor document and
+// compares the normalized records with testdata/golden (go test -update).
+func TestParseVendorExamples(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("testdata/vendor/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no vendor examples: %v", err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run(name, func(t *testing.T) {
+			body, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, recs, err := Parser{}.Parse(body, reconcile.SourceWebhook)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if !bytes.Equal(p.Body, body) || p.Provider != reconcile.KopoKopo || p.Source != reconcile.SourceWebhook {
+				t.Errorf("payload = %+v, want the body verbatim from kopokopo/webhook", p)
+			}
+			got, err := json.MarshalIndent(toGolden(p, recs), "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			path := filepath.Join("testdata", "golden", name+".json")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from the parser's output:\n got: %s\nwant: %s", path, got, want)
+			}
+		})
+	}
+}
+
+// TestParseAmountForms covers the amount shapes Kopo Kopo sends, read exactly.
+func TestParseAmountForms(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		amount    string
+		want      int64
+		wantKnown bool
+		wantErr   string
+	}{
+		{amount: `"500.0"`, want: 50000, wantKnown: true},
+		{amount: `"456"`, want: 45600, wantKnown: true},
+		{amount: `780`, want: 78000, wantKnown: true},
+		{amount: `10.25`, want: 1025, wantKnown: true},
+		{amount: `"49452.0"`, want: 4945200, wantKnown: true},
+		{amount: `null`, wantKnown: false},
+		{amount: `""`, wantKnown: false},
+		{amount: `"100.005"`, wantErr: "event.resource.amount"},
+		{amount: `"1e3"`, wantErr: "event.resource.amount"},
+		{amount: `true`, wantErr: "event.resource.amount"},
+		{amount: `"92233720368547758.08"`, wantErr: "out of range"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.amount, func(t *testing.T) {
+			body := webhookBody(TopicBuygoodsReceived, "evt-1", `"amount": `+tt.amount+`, "currency": "KES"`)
+			_, recs, err := Parser{}.Parse(body, reconcile.SourceWebhook)
+			if tt.wantErr != "" {
+				if !errors.Is(err, sources.ErrMalformed) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want ErrMalformed naming %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := recs[0]
+			if r.AmountKnown != tt.wantKnown || r.Amount.Minor != tt.want || r.Amount.Currency != "KES" {
+				t.Errorf("amount = %+v known=%v, want %d KES known=%v", r.Amount, r.AmountKnown, tt.want, tt.wantKnown)
+			}
+		})
+	}
+}
+
+// webhookBody builds a buygoods-style webhook whose resource holds extra.
+func webhookBody(topic, id, extra string) []byte {
+	return []byte(`{"topic": "` + topic + `", "id": "` + id + `", "created_at": "2020-10-22T10:43:20+03:00",
+"event": {"type": "Buygoods Transaction", "resource": {"id": "tx-1", "reference": "OJM6Q1W84K",
+"status": "Received", "till_number": "000000", "origination_time": "2020-10-22T10:43:19.5+03:00", ` + extra + `}}}`)
+}
+
+func TestParseTimesAndStatuses(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		status, when string
+		wantStatus   reconcile.Status
+		wantProvider string
+		wantAt       time.Time
+	}{
+		{"Received", "2020-10-22T10:43:19+03:00", reconcile.StatusSucceeded, "Received", time.Date(2020, 10, 22, 7, 43, 19, 0, time.UTC)},
+		{"Complete", "2021-01-27T10:57:58.623+03:00", reconcile.StatusSucceeded, "Complete", time.Date(2021, 1, 27, 7, 57, 58, 623e6, time.UTC)},
+		{"Reversed", "2020-10-29T00:06:49+03:00", reconcile.StatusReversed, "Reversed", time.Date(2020, 10, 28, 21, 6, 49, 0, time.UTC)},
+		{"Failed", "2020-10-29T08:06:49Z", reconcile.StatusFailed, "Failed", time.Date(2020, 10, 29, 8, 6, 49, 0, time.UTC)},
+		{"Pending", "2020-10-29T08:06:49+03:00", reconcile.StatusPending, "Pending", time.Date(2020, 10, 29, 5, 6, 49, 0, time.UTC)},
+		{"Frozen", "2020-10-29T08:06:49+03:00", reconcile.StatusPending, "Frozen (unknown status, treated as pending)", time.Date(2020, 10, 29, 5, 6, 49, 0, time.UTC)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.status, func(t *testing.T) {
+			body := []byte(`{"topic": "b2b_transaction_received", "id": "e", "event": {"resource": {"id": "x",
+"amount": "1", "currency": "KES", "status": "` + tt.status + `", "origination_time": "` + tt.when + `"}}}`)
+			_, recs, err := Parser{}.Parse(body, reconcile.SourceImport)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := recs[0]
+			if r.Status != tt.wantStatus || r.ProviderStatus != tt.wantProvider || !r.OccurredAt.Equal(tt.wantAt) || r.OccurredAt.Location() != time.UTC {
+				t.Errorf("got %s %q %v, want %s %q %v UTC", r.Status, r.ProviderStatus, r.OccurredAt, tt.wantStatus, tt.wantProvider, tt.wantAt)
+			}
+			if r.Source != reconcile.SourceImport {
+				t.Errorf("source = %s, want import", r.Source)
+			}
+		})
+	}
+}
+
+// TestParseStoredRaw: payloads that carry no transaction are kept, not refused.
+func TestParseStoredRaw(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body, wantKind, wantKey string
+	}{
+		{"unknown topic", `{"topic": "till_closed", "id": "e-9", "event": {"resource": {"weird": [1]}}}`, "till_closed", "till_closed:e-9"},
+		{"customer created", `{"topic": "customer_created", "id": "c-1", "event": {"resource": {"first_name": "Jane"}}}`, "customer_created", "customer_created:c-1"},
+		{"unknown result type", `{"data": {"id": "n-1", "type": "transaction_sms_notification", "attributes": {"status": "Success"}}}`,
+			"transaction_sms_notification_result", "transaction_sms_notification:n-1:Success"},
+		{"unknown shape", `{"hello": "world"}`, "unknown", "sha256:5f8f04f6a3a892aaabbddb6cf273894493773960d4a325b105fee46eef4304f1"},
+		{"polling, unknown transaction type", `{"data": {"id": "p-1", "type": "polling", "attributes": {"status": "Success",
+"transactions": [{"type": "Airtime Purchase", "resource": {"id": "a"}}]}}}`, "polling_result", "polling:p-1:Success"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, recs, err := Parser{}.Parse([]byte(tt.body), reconcile.SourceWebhook)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) != 0 || p.Kind != tt.wantKind || p.DedupKey != tt.wantKey || string(p.Body) != tt.body {
+				t.Errorf("got kind %q key %q, %d records; want kind %q key %q, none", p.Kind, p.DedupKey, len(recs), tt.wantKind, tt.wantKey)
+			}
+		})
+	}
+}
+
+func TestParseMalformed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, body, wantField string
+	}{
+		{"not JSON", `{"topic": `, "body"},
+		{"not an object", `[1, 2]`, "body"},
+		{"trailing garbage", `{"hello": 1} x`, "body"},
+		{"webhook without id", `{"topic": "buygoods_transaction_received", "event": {}}`, "id"},
+		{"webhook without resource", `{"topic": "buygoods_transaction_received", "id": "e", "event": {"resource": null}}`, "event.resource"},
+		{"resource without id", `{"topic": "m2m_transaction_received", "id": "e", "event": {"resource": {"amount": "1", "origination_time": "2020-10-29T08:37:31+03:00"}}}`, "event.resource.id"},
+		{"bad time", `{"topic": "m2m_transaction_received", "id": "e", "event": {"resource": {"id": "x", "amount": "1", "origination_time": "29/10/2020"}}}`, "event.resource.origination_time"},
+		{"missing time", `{"topic": "m2m_transaction_received", "id": "e", "event": {"resource": {"id": "x", "amount": "1"}}}`, "event.resource.origination_time"},
+		{"bad currency", `{"topic": "m2m_transaction_received", "id": "e", "event": {"resource": {"id": "x", "currency": "KSH", "amount": "1"}}}`, "event.resource.currency"},
+		{"wrong type", `{"topic": "m2m_transaction_received", "id": "e", "event": {"resource": {"id": 7}}}`, "event.resource"},
+		{"result without id", `{"data": {"type": "payment", "attributes": {}}}`, "data.id"},
+		{"result without type", `{"data": {"id": "x", "attributes": {}}}`, "data.type"},
+		{"bad disbursement", `{"data": {"id": "s", "type": "settlement_transfer", "attributes": {"status": "Processed",
+"created_at": "2021-01-27T10:57:09.838+03:00", "amount": {"currency": "KES", "value": null},
+"transfer_batches": [{"disbursements": [{"amount": "12,5", "status": "Transferred"}]}]}}}`, "data.attributes.transfer_batches[0].amount"},
+		{"polling transaction without resource", `{"data": {"id": "p", "type": "polling", "attributes": {"status": "Success",
+"transactions": [{"type": "Buygoods Transaction", "resource": null}]}}}`, "data.attributes.transactions[0].resource"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, recs, err := Parser{}.Parse([]byte(tt.body), reconcile.SourceWebhook)
+			if !errors.Is(err, sources.ErrMalformed) {
+				t.Fatalf("err = %v, want ErrMalformed", err)
+			}
+			if !strings.Contains(err.Error(), ": "+tt.wantField+": ") {
+				t.Errorf("err = %q, want it to name field %q", err, tt.wantField)
+			}
+			if recs != nil {
+				t.Errorf("records = %v, want none on error", recs)
+			}
+		})
+	}
+}
+
+// TestParseResultDedupKeys: a pending status and the final result of one STK
+// push are different payloads of the same record.
+func TestParseResultDedupKeys(t *testing.T) {
+	t.Parallel()
+	parse := func(name string) (reconcile.RawPayload, reconcile.Record) {
+		body, err := os.ReadFile(filepath.Join("testdata", "vendor", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = bytes.ReplaceAll(body, []byte("e192ac63-8b24-4caf-8637-a2a9b75a14e6"), []byte("a652f86f-f2aa-4d70-baa2-ccfe4b78f4fc"))
+		p, recs, err := Parser{}.Parse(body, reconcile.SourceStatus)
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("Parse(%s) = %d records, %v", name, len(recs), err)
+		}
+		return p, recs[0]
+	}
+	pp, pending := parse("incoming_payment_status_pending.json")
+	sp, success := parse("incoming_payment_result_success.json")
+	if pp.DedupKey == sp.DedupKey {
+		t.Errorf("pending and success share dedup key %q", pp.DedupKey)
+	}
+	if pending.TxID != success.TxID || pending.Kind != success.Kind {
+		t.Errorf("pending %s/%s and success %s/%s should be the same record", pending.Kind, pending.TxID, success.Kind, success.TxID)
+	}
+}
+
+// TestParseSettlementBothWays: the disbursements of the webhook and of the
+// settlement transfer result describe the same money and get the same keys.
+func TestParseSettlementBothWays(t *testing.T) {
+	t.Parallel()
+	keys := func(name string) map[string]int64 {
+		body, err := os.ReadFile(filepath.Join("testdata", "vendor", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, recs, err := Parser{}.Parse(body, reconcile.SourceWebhook)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]int64{}
+		for _, r := range recs {
+			if r.Kind != reconcile.KindSettlement {
+				t.Errorf("kind = %s, want settlement", r.Kind)
+			}
+			m[r.TxID] = r.Amount.Minor
+		}
+		return m
+	}
+	hook := keys("webhook_settlement_transfer_completed.json")
+	res := keys("settlement_transfer_result.json")
+	var sum int64
+	for k, v := range hook {
+		if res[k] != v {
+			t.Errorf("webhook disbursement %s (%d) not in the result with the same amount (%d)", k, v, res[k])
+		}
+		sum += v
+	}
+	if sum != 4945200 {
+		t.Errorf("webhook disbursements sum to %d, want the transfer's 4945200", sum)
+	}
+}

@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+
+	"github.com/mizani/reconcile"
+)
+
+// Run outcomes accepted by FinishRun.
+const (
+	OutcomeSucceeded = "succeeded"
+	OutcomeFailed    = "failed"
+)
+
+// StartRun records the start of a job over w with its parameters (marshalled
+// as JSON; nil means none) and returns the run id.
+func (s *Store) StartRun(ctx context.Context, job string, w reconcile.Window, params any) (int64, error) {
+	p, err := jsonOrEmpty(params)
+	if err != nil {
+		return 0, fmt.Errorf("starting %s run: params: %w", job, err)
+	}
+	var id int64
+	if err := s.db.QueryRowContext(ctx, `INSERT INTO runs (job, window_from, window_to, params)
+		VALUES ($1, $2, $3, $4) RETURNING id`, job, w.From, w.To, p).Scan(&id); err != nil {
+		return 0, fmt.Errorf("starting %s run: %w", job, err)
+	}
+	return id, nil
+}
+
+// FinishRun records how run id ended: outcome is OutcomeSucceeded or
+// OutcomeFailed, counts is marshalled as JSON, and runErr (nil for none) is
+// kept as text. Callers must not put secrets in runErr.
+func (s *Store) FinishRun(ctx context.Context, id int64, outcome string, counts any, runErr error) error {
+	c, err := jsonOrEmpty(counts)
+	if err != nil {
+		return fmt.Errorf("finishing run %d: counts: %w", id, err)
+	}
+	msg := ""
+	if runErr != nil {
+		msg = runErr.Error()
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE runs SET finished_at = now(), outcome = $2, counts = $3, error = $4
+		WHERE id = $1`, id, outcome, c, msg)
+	if err != nil {
+		return fmt.Errorf("finishing run %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("finishing run %d: no such run", id)
+	}
+	return nil
+}
+
+func jsonOrEmpty(v any) (string, error) {
+	if v == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	if string(b) == "null" {
+		return "{}", nil
+	}
+	return string(b), nil
+}
+
+// ChunkDone reports whether the pull of provider's scope over w finished
+// earlier (MarkChunkDone), so a resumed pull can skip it.
+func (s *Store) ChunkDone(ctx context.Context, provider, scope string, w reconcile.Window) (bool, error) {
+	var done bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pull_checkpoints
+		WHERE provider = $1 AND scope = $2 AND chunk_from = $3 AND chunk_to = $4)`,
+		provider, scope, w.From, w.To).Scan(&done); err != nil {
+		return false, fmt.Errorf("reading %s %s checkpoint %s: %w", provider, scope, w, err)
+	}
+	return done, nil
+}
+
+// MarkChunkDone records that the pull of provider's scope over w finished
+// with records records. Marking a chunk twice keeps the latest count.
+func (s *Store) MarkChunkDone(ctx context.Context, provider, scope string, w reconcile.Window, records int) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO pull_checkpoints (provider, scope, chunk_from, chunk_to, records)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (provider, scope, chunk_from, chunk_to) DO UPDATE SET records = EXCLUDED.records, completed_at = now()`,
+		provider, scope, w.From, w.To, records); err != nil {
+		return fmt.Errorf("writing %s %s checkpoint %s: %w", provider, scope, w, err)
+	}
+	return nil
+}
+
+// TryLock takes the PostgreSQL session advisory lock named key without
+// waiting. ok is false when another session holds it. The lock lives on a
+// dedicated connection until unlock is called (or that connection drops), so
+// it is held across any work done through the Store meanwhile.
+func (s *Store) TryLock(ctx context.Context, key string) (unlock func() error, ok bool, err error) {
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	id := int64(h.Sum64())
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("locking %q: %w", key, err)
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", id).Scan(&ok); err != nil || !ok {
+		conn.Close()
+		if err != nil {
+			return nil, false, fmt.Errorf("locking %q: %w", key, err)
+		}
+		return nil, false, nil
+	}
+	unlock = func() error {
+		defer conn.Close()
+		var released bool
+		if err := conn.QueryRowContext(context.Background(), "SELECT pg_advisory_unlock($1)", id).Scan(&released); err != nil {
+			return fmt.Errorf("unlocking %q: %w", key, err)
+		}
+		if !released {
+			return fmt.Errorf("unlocking %q: lock was not held", key)
+		}
+		return nil
+	}
+	return unlock, true, nil
+}

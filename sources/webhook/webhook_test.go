@@ -1,0 +1,255 @@
+package webhook_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/sources/kopokopo"
+	"github.com/mizani/reconcile/sources/webhook"
+	"github.com/mizani/reconcile/store"
+	"github.com/mizani/reconcile/store/pgtest"
+)
+
+const apiKey = "test-api-key"
+
+type bundle struct {
+	url   string
+	store *store.Store
+	reg   *prometheus.Registry
+}
+
+// setup serves the webhook handler over loopback HTTP into a private schema.
+func setup(tb testing.TB) *bundle {
+	tb.Helper()
+	db := pgtest.New(tb)
+	db.SetMaxIdleConns(32) // as many as concurrent deliveries: no reconnect per request
+	st := store.New(db)
+	reg := prometheus.NewRegistry()
+	h, err := webhook.New(webhook.Config{
+		Providers: map[reconcile.Provider]webhook.Provider{
+			reconcile.KopoKopo: {Parser: kopokopo.Parser{}, Verifier: kopokopo.Verifier{APIKey: apiKey}},
+		},
+		Sink:       st,
+		Registerer: reg,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhooks/{provider}", h)
+	srv := httptest.NewServer(mux)
+	tb.Cleanup(srv.Close)
+	return &bundle{url: srv.URL, store: st, reg: reg}
+}
+
+func (b *bundle) post(tb testing.TB, provider string, body []byte, sig string) (int, map[string]string) {
+	tb.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.url+"/webhooks/"+provider, bytes.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if sig != "" {
+		req.Header.Set(kopokopo.SignatureHeader, sig)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]string
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		tb.Errorf("response body %q is not a JSON object: %v", raw, err)
+	}
+	return resp.StatusCode, out
+}
+
+func (b *bundle) count(tb testing.TB, table string) int {
+	tb.Helper()
+	var n int
+	if err := b.store.DB().Get(&n, "SELECT count(*) FROM "+table); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+func vendor(tb testing.TB, name string) []byte {
+	tb.Helper()
+	body, err := os.ReadFile("../kopokopo/testdata/vendor/" + name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return body
+}
+
+func TestWebhookDeliveries(t *testing.T) {
+	t.Parallel()
+	settlement := vendor(t, "webhook_settlement_transfer_completed.json")
+	buygoods := vendor(t, "webhook_buygoods_transaction_received.json")
+	tampered := bytes.Replace(buygoods, []byte(`"100.0"`), []byte(`"900.0"`), 1)
+	badJSON := []byte(`{"topic": "buygoods_transaction_received", "id": `)
+	huge := append([]byte(`{"topic": "x", "id": "y", "pad": "`), bytes.Repeat([]byte("a"), webhook.DefaultMaxBody)...)
+	huge = append(huge, `"}`...)
+
+	b := setup(t)
+	steps := []struct {
+		name                  string
+		provider              string
+		body                  []byte
+		sig                   string
+		wantCode              int
+		wantStatus, wantError string
+		wantPayloads, wantRec int
+	}{
+		{"signed webhook", "kopokopo", settlement, kopokopo.ComputeSignature(apiKey, settlement), 200, "stored", "", 1, 2},
+		{"same again", "kopokopo", settlement, kopokopo.ComputeSignature(apiKey, settlement), 200, "duplicate", "", 1, 2},
+		{"tampered", "kopokopo", tampered, kopokopo.ComputeSignature(apiKey, buygoods), 401, "", "signature does not match", 1, 2},
+		{"signed with the wrong key", "kopokopo", buygoods, kopokopo.ComputeSignature("client-secret", buygoods), 401, "", "signature does not match", 1, 2},
+		{"unsigned", "kopokopo", buygoods, "", 401, "", "not signed", 1, 2},
+		{"too large", "kopokopo", huge, kopokopo.ComputeSignature(apiKey, huge), 413, "", "larger than the limit", 1, 2},
+		{"bad JSON, signed", "kopokopo", badJSON, kopokopo.ComputeSignature(apiKey, badJSON), 400, "", "malformed payload: body", 1, 2},
+		{"unknown provider", "mpesa", buygoods, kopokopo.ComputeSignature(apiKey, buygoods), 404, "", "unknown provider", 1, 2},
+		{"second webhook", "kopokopo", buygoods, kopokopo.ComputeSignature(apiKey, buygoods), 200, "stored", "", 2, 3},
+	}
+	for _, s := range steps { // in order: each step sees the store the previous left
+		code, out := b.post(t, s.provider, s.body, s.sig)
+		if code != s.wantCode || out["status"] != s.wantStatus || !strings.Contains(out["error"], s.wantError) {
+			t.Errorf("%s: %d %v, want %d status %q error containing %q", s.name, code, out, s.wantCode, s.wantStatus, s.wantError)
+		}
+		if s.sig != "" && strings.Contains(out["error"], s.sig) {
+			t.Errorf("%s: the error repeats the signature", s.name)
+		}
+		if p, r := b.count(t, "raw_payloads"), b.count(t, "provider_records"); p != s.wantPayloads || r != s.wantRec {
+			t.Errorf("%s: store holds %d payloads and %d records, want %d and %d", s.name, p, r, s.wantPayloads, s.wantRec)
+		}
+	}
+	var body string
+	if err := b.store.DB().Get(&body, "SELECT body FROM raw_payloads WHERE kind = 'settlement_transfer_completed'"); err != nil || body != string(settlement) {
+		t.Errorf("stored body differs from the bytes sent (err %v)", err)
+	}
+	for _, m := range []struct {
+		name, label string
+		want        float64
+	}{
+		{"mizani_webhooks_received_total", "stored", 2},
+		{"mizani_webhooks_received_total", "duplicate", 1},
+		{"mizani_webhooks_refused_total", "bad_signature", 2},
+		{"mizani_webhooks_refused_total", "not_signed", 1},
+		{"mizani_webhooks_refused_total", "too_large", 1},
+		{"mizani_webhooks_refused_total", "malformed", 1},
+		{"mizani_webhooks_refused_total", "unknown_provider", 1},
+		{"mizani_webhook_ingest_seconds", "", 3},
+	} {
+		if got := b.metric(t, m.name, m.label); got != m.want {
+			t.Errorf("%s{%s} = %v, want %v", m.name, m.label, got, m.want)
+		}
+	}
+}
+
+// metric returns the counter (or histogram sample count) of the series of
+// name that has a label with value label ("" matches any), summed.
+func (b *bundle) metric(tb testing.TB, name, label string) float64 {
+	tb.Helper()
+	families, err := b.reg.Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var sum float64
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if label == "" || l.GetValue() == label {
+					sum += m.GetCounter().GetValue() + float64(m.GetHistogram().GetSampleCount())
+					break
+				}
+			}
+		}
+	}
+	return sum
+}
+
+// TestWebhookConcurrentDuplicates: the same event delivered many times at
+// once is stored once and every delivery is answered 200.
+func TestWebhookConcurrentDuplicates(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	body := vendor(t, "webhook_buygoods_transaction_reversed.json")
+	sig := kopokopo.ComputeSignature(apiKey, body)
+	var wg sync.WaitGroup
+	var stored, dups atomic.Int32
+	for range 16 {
+		wg.Go(func() {
+			code, out := b.post(t, "kopokopo", body, sig)
+			switch {
+			case code == 200 && out["status"] == "stored":
+				stored.Add(1)
+			case code == 200 && out["status"] == "duplicate":
+				dups.Add(1)
+			default:
+				t.Errorf("delivery answered %d %v", code, out)
+			}
+		})
+	}
+	wg.Wait()
+	if stored.Load() != 1 || dups.Load() != 15 {
+		t.Errorf("%d stored, %d duplicates; want 1 and 15", stored.Load(), dups.Load())
+	}
+	if p, r, h := b.count(t, "raw_payloads"), b.count(t, "provider_records"), b.count(t, "record_history"); p != 1 || r != 1 || h != 1 {
+		t.Errorf("store holds %d payloads, %d records, %d history rows; want 1 each", p, r, h)
+	}
+}
+
+// BenchmarkWebhookIngest sends distinct signed webhooks in parallel over
+// loopback HTTP into PostgreSQL and reports durable webhooks per second.
+func BenchmarkWebhookIngest(b *testing.B) {
+	bb := setup(b)
+	tmpl := string(vendor(b, "webhook_buygoods_transaction_received.json"))
+	var seq atomic.Int64
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	b.SetParallelism(16) // providers deliver over many connections at once
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := seq.Add(1)
+			body := []byte(strings.NewReplacer(
+				"2133dbfb-24b9-40fc-ae57-2d7559785760", fmt.Sprintf("evt-%d", n),
+				"458712f-gr76y-24b9-40fc-ae57-2d35785760", fmt.Sprintf("tx-%d", n),
+			).Replace(tmpl))
+			req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, bb.url+"/webhooks/kopokopo", bytes.NewReader(body))
+			req.Header.Set(kopokopo.SignatureHeader, kopokopo.ComputeSignature(apiKey, body))
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "webhooks/s")
+	if got := bb.count(b, "raw_payloads"); got != b.N {
+		b.Errorf("%d payloads stored for %d deliveries", got, b.N)
+	}
+}

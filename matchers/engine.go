@@ -1,0 +1,562 @@
+// Package matchers reconciles the merchant ledger against provider records
+// (SPEC §6), and accumulates the settlement (§7) and summary (§11) reports.
+//
+// Matching is a time-ordered sliding-window join over two streams, each
+// ordered by (occurred_at, id): the two are merged by time, items waiting for
+// a counterpart are indexed by their keys in hash maps, and an item is
+// finalized once the stream has moved past its own time plus the grace and
+// tolerance. Memory is bounded by the number of items inside that span, not
+// by the length of the streams. The package does no I/O.
+package matchers
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"time"
+
+	"github.com/mizani/reconcile"
+)
+
+// Defaults for Config.
+const (
+	DefaultGrace      = 24 * time.Hour
+	DefaultTolerance  = 30 * time.Minute
+	DefaultStaleAfter = 24 * time.Hour
+)
+
+// Output receives what a run finds. The run job writes it to CSV, XLSX and
+// the store. An error stops the run and is returned by Match.
+type Output interface {
+	Match(reconcile.Match) error
+	Discrepancy(reconcile.Discrepancy) error
+}
+
+// Config configures a matching run.
+type Config struct {
+	// Window is the run window [From, To). Only matches and discrepancies
+	// that involve an item inside it are reported.
+	Window reconcile.Window
+	// Grace is the greatest time between a ledger entry and a provider
+	// record that match by reference (default DefaultGrace). The input
+	// streams must cover Window.Grow(Grace).
+	Grace time.Duration
+	// HeuristicProviders are the providers whose leftovers go through pass
+	// 2: matching by amount, currency, phone and time (e.g. Kopo Kopo tills).
+	HeuristicProviders []reconcile.Provider
+	// Tolerance is the greatest time between a ledger entry and a record
+	// matched by pass 2 (default DefaultTolerance). It must not exceed Grace.
+	Tolerance time.Duration
+	// StaleAfter is the age, at Now, past which a pending record is reported
+	// as status_mismatch (default DefaultStaleAfter).
+	StaleAfter time.Duration
+	// Now is the instant staleness is measured at. Required: the matcher
+	// never reads the clock, so a re-run gives the same answer.
+	Now time.Time
+}
+
+func (c Config) withDefaults() (Config, error) {
+	c.Grace = cmp.Or(c.Grace, DefaultGrace)
+	c.Tolerance = cmp.Or(c.Tolerance, DefaultTolerance)
+	c.StaleAfter = cmp.Or(c.StaleAfter, DefaultStaleAfter)
+	switch {
+	case !c.Window.From.Before(c.Window.To):
+		return c, fmt.Errorf("matcher config: empty window %s", c.Window)
+	case c.Grace < 0 || c.Tolerance < 0 || c.StaleAfter < 0:
+		return c, errors.New("matcher config: Grace, Tolerance and StaleAfter must not be negative")
+	case c.Tolerance > c.Grace:
+		return c, fmt.Errorf("matcher config: Tolerance %s exceeds Grace %s", c.Tolerance, c.Grace)
+	case c.Now.IsZero():
+		return c, errors.New("matcher config: Now is required")
+	}
+	return c, nil
+}
+
+// Stats counts what a run saw and reported. Counts cover items inside the
+// window only: every such ledger entry and payment, payout or reversal record
+// is either part of exactly one reported match or discrepancy, or Quiet.
+type Stats struct {
+	Ledger  int // ledger entries inside the window
+	Records int // payment, payout and reversal records inside the window
+	// Skipped counts settlement and fee records inside the window; they
+	// never match ledger entries (they feed the settlement report).
+	Skipped       int
+	Matches       int // matches reported
+	Discrepancies int // discrepancies reported
+	// Quiet counts items inside the window that needed no report: a failed
+	// or cancelled ledger entry without a record, a failed record without a
+	// ledger entry, a pending record not yet stale, a failed attempt beside
+	// a successful payment, and the like.
+	Quiet int
+	// PeakPending is the largest number of items held at once: the memory
+	// the run needed.
+	PeakPending int
+}
+
+// Match reconciles ledger against records and sends every reported match
+// and discrepancy to out, in order of each report's anchor — the ledger
+// entry when there is one, else the first record — as the anchors appear in
+// the merged input: by occurred_at, then ledger entries before records at the
+// same instant, then input order. A ledger entry's duplicate payments follow
+// its match. The same input therefore always yields the same sequence.
+//
+// Both streams must be ordered by occurred_at (then id); an out-of-order item
+// is an error. The rules are those of SPEC §6:
+//
+//   - Pass 1 joins a ledger entry to records of the same provider and
+//     direction whose merchant reference equals its reference, or whose
+//     provider reference equals its reference or provider reference, within
+//     Grace of each other. Several succeeded records whose amounts sum to the
+//     ledger amount are one match; any other extra succeeded record is a
+//     duplicate_payment.
+//   - Reversal records join the payment they reverse (RelatedTxID). A
+//     reversed payment is a `reversed` discrepancy, unless the ledger says
+//     refunded: then the payment and its reversal are a consistent match.
+//   - Pass 2 (HeuristicProviders only) pairs a paid ledger entry and a
+//     succeeded record left over by pass 1 with the same amount, currency and
+//     phone (when both have one) within Tolerance, when each is the other's
+//     only candidate. Ties are never guessed: they are reported with the
+//     candidates named.
+//   - Settlement and fee records are skipped: they feed Settlement.
+func Match(ctx context.Context, cfg Config, ledger iter.Seq2[reconcile.LedgerEntry, error], records iter.Seq2[reconcile.Record, error], out Output) (Stats, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return Stats{}, err
+	}
+	e := newEngine(cfg, out)
+
+	nextRec, stopRec := iter.Pull2(records)
+	defer stopRec()
+	var (
+		rec     reconcile.Record
+		haveRec bool
+		recErr  error
+	)
+	advance := func() {
+		rec, recErr, haveRec = nextRec()
+		if haveRec && recErr != nil {
+			haveRec = false
+		}
+	}
+	advance()
+	n := 0
+	for l, err := range ledger {
+		if err != nil {
+			return e.stats, fmt.Errorf("reading ledger: %w", err)
+		}
+		for haveRec && rec.OccurredAt.Before(l.OccurredAt) {
+			if err := e.addRecord(rec); err != nil {
+				return e.stats, err
+			}
+			advance()
+		}
+		if recErr != nil {
+			return e.stats, fmt.Errorf("reading provider records: %w", recErr)
+		}
+		if err := e.addLedger(l); err != nil {
+			return e.stats, err
+		}
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return e.stats, ctx.Err()
+		}
+	}
+	for haveRec {
+		if err := e.addRecord(rec); err != nil {
+			return e.stats, err
+		}
+		advance()
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return e.stats, ctx.Err()
+		}
+	}
+	if recErr != nil {
+		return e.stats, fmt.Errorf("reading provider records: %w", recErr)
+	}
+	if err := e.flush(); err != nil {
+		return e.stats, err
+	}
+	return e.stats, nil
+}
+
+// ledgerNode is a ledger entry waiting for, or holding, its records.
+type ledgerNode struct {
+	e        reconcile.LedgerEntry
+	records  []*recordNode // joined by reference (pass 1)
+	heur     *recordNode   // joined by pass 2
+	inWindow bool
+	done     bool
+}
+
+// recordNode is a provider record waiting for its ledger entry.
+type recordNode struct {
+	r reconcile.Record
+	// owner is the ledger entry the record joined; heuristic says how.
+	owner     *ledgerNode
+	heuristic bool
+	// reversals are reversal records of this payment; reversalOf is the
+	// payment a reversal record joined.
+	reversals  []*recordNode
+	reversalOf *recordNode
+	inWindow   bool
+	done       bool
+	// indexed is true while the record waits in recByRef/recByProvRef.
+	indexed bool
+}
+
+// queued is one item in arrival order; exactly one field is set.
+type queued struct {
+	l *ledgerNode
+	r *recordNode
+}
+
+func (q queued) time() time.Time {
+	if q.l != nil {
+		return q.l.e.OccurredAt
+	}
+	return q.r.r.OccurredAt
+}
+
+type refKey struct {
+	p   reconcile.Provider
+	d   reconcile.Direction
+	ref string
+}
+
+type txKey struct {
+	p  reconcile.Provider
+	tx string
+}
+
+type engine struct {
+	cfg   Config
+	out   Output
+	stats Stats
+	// hold is how long after its own time an item is finalized: by then no
+	// record can join it by reference (Grace), and every heuristic candidate
+	// of it and of its candidates has been joined or left over (2×Tolerance).
+	hold       time.Duration
+	now        time.Time
+	lastLedger time.Time
+	lastRecord time.Time
+
+	queue []queued
+	head  int
+
+	ledgerByRef     map[refKey]*ledgerNode
+	ledgerByProvRef map[refKey]*ledgerNode
+	recByRef        map[refKey][]*recordNode
+	recByProvRef    map[refKey][]*recordNode
+	recByTx         map[txKey]*recordNode
+	heur            *heuristics
+}
+
+func newEngine(cfg Config, out Output) *engine {
+	return &engine{
+		cfg:             cfg,
+		out:             out,
+		hold:            cfg.Grace + 2*cfg.Tolerance,
+		ledgerByRef:     make(map[refKey]*ledgerNode),
+		ledgerByProvRef: make(map[refKey]*ledgerNode),
+		recByRef:        make(map[refKey][]*recordNode),
+		recByProvRef:    make(map[refKey][]*recordNode),
+		recByTx:         make(map[txKey]*recordNode),
+		heur:            newHeuristics(cfg),
+	}
+}
+
+func (e *engine) within(a, b time.Time, d time.Duration) bool {
+	diff := a.Sub(b)
+	return diff <= d && diff >= -d
+}
+
+func (e *engine) addLedger(l reconcile.LedgerEntry) error {
+	if l.OccurredAt.Before(e.lastLedger) {
+		return fmt.Errorf("ledger stream out of order: entry %d (%s) at %s comes after %s",
+			l.ID, l.Reference, l.OccurredAt.Format(time.RFC3339Nano), e.lastLedger.Format(time.RFC3339Nano))
+	}
+	e.lastLedger = l.OccurredAt
+	if err := e.advance(l.OccurredAt); err != nil {
+		return err
+	}
+	n := &ledgerNode{e: l, inWindow: e.cfg.Window.Contains(l.OccurredAt)}
+	if n.inWindow {
+		e.stats.Ledger++
+	}
+	// Claim records that arrived first.
+	if l.Reference != "" {
+		k := refKey{l.Provider, l.Direction, l.Reference}
+		e.claim(n, e.recByRef, k)
+		e.claim(n, e.recByProvRef, k)
+		if _, taken := e.ledgerByRef[k]; !taken {
+			e.ledgerByRef[k] = n
+		}
+	}
+	if l.ProviderReference != "" {
+		k := refKey{l.Provider, l.Direction, l.ProviderReference}
+		e.claim(n, e.recByProvRef, k)
+		if _, taken := e.ledgerByProvRef[k]; !taken {
+			e.ledgerByProvRef[k] = n
+		}
+	}
+	e.heur.addLedger(n)
+	e.push(queued{l: n})
+	return nil
+}
+
+// claim joins to n the waiting records indexed under k in m that are within
+// Grace of it.
+func (e *engine) claim(n *ledgerNode, m map[refKey][]*recordNode, k refKey) {
+	waiting := m[k]
+	if len(waiting) == 0 {
+		return
+	}
+	for _, r := range slices.Clone(waiting) {
+		if r.owner == nil && !r.done && e.within(r.r.OccurredAt, n.e.OccurredAt, e.cfg.Grace) {
+			e.join(n, r)
+		}
+	}
+}
+
+func (e *engine) join(n *ledgerNode, r *recordNode) {
+	r.owner = n
+	n.records = append(n.records, r)
+	e.unindexRecord(r)
+}
+
+func (e *engine) addRecord(r reconcile.Record) error {
+	if r.OccurredAt.Before(e.lastRecord) {
+		return fmt.Errorf("provider record stream out of order: %s %s %s at %s comes after %s",
+			r.Provider, r.Kind, r.TxID, r.OccurredAt.Format(time.RFC3339Nano), e.lastRecord.Format(time.RFC3339Nano))
+	}
+	e.lastRecord = r.OccurredAt
+	if err := e.advance(r.OccurredAt); err != nil {
+		return err
+	}
+	inWindow := e.cfg.Window.Contains(r.OccurredAt)
+	switch r.Kind {
+	case reconcile.KindSettlement, reconcile.KindFee:
+		if inWindow {
+			e.stats.Skipped++
+		}
+		return nil
+	}
+	n := &recordNode{r: r, inWindow: inWindow}
+	if inWindow {
+		e.stats.Records++
+	}
+	if r.Kind == reconcile.KindReversal {
+		if orig := e.recByTx[txKey{r.Provider, r.RelatedTxID}]; r.RelatedTxID != "" && orig != nil && !orig.done {
+			n.reversalOf = orig
+			orig.reversals = append(orig.reversals, n)
+		}
+		e.push(queued{r: n})
+		return nil
+	}
+	if r.TxID != "" {
+		e.recByTx[txKey{r.Provider, r.TxID}] = n
+	}
+	if l := e.findLedger(r); l != nil {
+		e.join(l, n)
+	} else {
+		d := r.Direction()
+		n.indexed = true
+		if r.MerchantRef != "" {
+			k := refKey{r.Provider, d, r.MerchantRef}
+			e.recByRef[k] = append(e.recByRef[k], n)
+		}
+		if r.ProviderRef != "" {
+			k := refKey{r.Provider, d, r.ProviderRef}
+			e.recByProvRef[k] = append(e.recByProvRef[k], n)
+		}
+	}
+	e.heur.addRecord(n)
+	e.push(queued{r: n})
+	return nil
+}
+
+// findLedger returns the waiting ledger entry r joins by reference, trying
+// in turn ledger reference = merchant reference, ledger reference = provider
+// reference, and ledger provider reference = provider reference.
+func (e *engine) findLedger(r reconcile.Record) *ledgerNode {
+	d := r.Direction()
+	try := func(m map[refKey]*ledgerNode, ref string) *ledgerNode {
+		if ref == "" {
+			return nil
+		}
+		l := m[refKey{r.Provider, d, ref}]
+		if l == nil || l.done || !e.within(l.e.OccurredAt, r.OccurredAt, e.cfg.Grace) {
+			return nil
+		}
+		return l
+	}
+	return cmp.Or(try(e.ledgerByRef, r.MerchantRef), try(e.ledgerByRef, r.ProviderRef), try(e.ledgerByProvRef, r.ProviderRef))
+}
+
+func (e *engine) unindexRecord(r *recordNode) {
+	if !r.indexed {
+		return
+	}
+	r.indexed = false
+	d := r.r.Direction()
+	if r.r.MerchantRef != "" {
+		removeNode(e.recByRef, refKey{r.r.Provider, d, r.r.MerchantRef}, r)
+	}
+	if r.r.ProviderRef != "" {
+		removeNode(e.recByProvRef, refKey{r.r.Provider, d, r.r.ProviderRef}, r)
+	}
+}
+
+func removeNode(m map[refKey][]*recordNode, k refKey, r *recordNode) {
+	list := m[k]
+	i := slices.Index(list, r)
+	if i < 0 {
+		return
+	}
+	if len(list) == 1 {
+		delete(m, k)
+		return
+	}
+	m[k] = slices.Delete(list, i, i+1)
+}
+
+func (e *engine) push(q queued) {
+	e.queue = append(e.queue, q)
+	if p := len(e.queue) - e.head; p > e.stats.PeakPending {
+		e.stats.PeakPending = p
+	}
+}
+
+// advance moves stream time to t and finalizes every item held long enough.
+func (e *engine) advance(t time.Time) error {
+	if t.After(e.now) {
+		e.now = t
+	}
+	cutoff := e.now.Add(-e.hold)
+	for e.head < len(e.queue) && e.queue[e.head].time().Before(cutoff) {
+		if err := e.finalize(e.queue[e.head]); err != nil {
+			return err
+		}
+		e.queue[e.head] = queued{}
+		e.head++
+	}
+	// Reuse the queue's storage once most of it is consumed.
+	if e.head > 1024 && e.head*2 > len(e.queue) {
+		n := copy(e.queue, e.queue[e.head:])
+		clear(e.queue[n:])
+		e.queue = e.queue[:n]
+		e.head = 0
+	}
+	e.heur.retire(cutoff)
+	return nil
+}
+
+// flush finalizes everything still held at the end of the streams.
+func (e *engine) flush() error {
+	for ; e.head < len(e.queue); e.head++ {
+		if err := e.finalize(e.queue[e.head]); err != nil {
+			return err
+		}
+	}
+	e.queue, e.head = nil, 0
+	return nil
+}
+
+func (e *engine) finalize(q queued) error {
+	if q.l != nil {
+		l := q.l
+		k := refKey{l.e.Provider, l.e.Direction, l.e.Reference}
+		if e.ledgerByRef[k] == l {
+			delete(e.ledgerByRef, k)
+		}
+		k.ref = l.e.ProviderReference
+		if e.ledgerByProvRef[k] == l {
+			delete(e.ledgerByProvRef, k)
+		}
+		if l.done {
+			return nil
+		}
+		return e.resolveLedger(l)
+	}
+	r := q.r
+	if r.r.TxID != "" {
+		if k := (txKey{r.r.Provider, r.r.TxID}); e.recByTx[k] == r {
+			delete(e.recByTx, k)
+		}
+	}
+	e.unindexRecord(r)
+	if r.owner != nil || r.done || r.reversalOf != nil {
+		return nil // reported with its ledger entry or its payment
+	}
+	return e.resolveRecord(r)
+}
+
+// emitMatch reports m if any of its items lies inside the window.
+func (e *engine) emitMatch(l *ledgerNode, recs []*recordNode, heuristic bool) error {
+	if !e.settle(l, recs) {
+		return nil
+	}
+	m := reconcile.Match{Ledger: l.e, Records: records(recs), Heuristic: heuristic}
+	e.stats.Matches++
+	return e.out.Match(m)
+}
+
+// emitDiscrepancy reports d if its ledger entry or any of recs lies inside
+// the window; d.Ledger and d.Records are filled from l and recs.
+func (e *engine) emitDiscrepancy(d reconcile.Discrepancy, l *ledgerNode, recs []*recordNode) error {
+	if !e.settle(l, recs) {
+		return nil
+	}
+	if l != nil {
+		le := l.e
+		d.Ledger = &le
+	}
+	d.Records = records(recs)
+	e.stats.Discrepancies++
+	return e.out.Discrepancy(d)
+}
+
+// settle marks l and recs done and reports whether any lies in the window.
+func (e *engine) settle(l *ledgerNode, recs []*recordNode) bool {
+	in := false
+	if l != nil {
+		l.done = true
+		in = l.inWindow
+	}
+	for _, r := range recs {
+		r.done = true
+		in = in || r.inWindow
+	}
+	return in
+}
+
+// quiet marks items that need no report.
+func (e *engine) quiet(l *ledgerNode, recs ...*recordNode) {
+	if l != nil && !l.done {
+		l.done = true
+		if l.inWindow {
+			e.stats.Quiet++
+		}
+	}
+	for _, r := range recs {
+		if !r.done {
+			r.done = true
+			if r.inWindow {
+				e.stats.Quiet++
+			}
+		}
+	}
+}
+
+func records(recs []*recordNode) []reconcile.Record {
+	if len(recs) == 0 {
+		return nil
+	}
+	out := make([]reconcile.Record, len(recs))
+	for i, r := range recs {
+		out[i] = r.r
+	}
+	return out
+}

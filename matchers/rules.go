@@ -1,0 +1,406 @@
+package matchers
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mizani/reconcile"
+)
+
+// resolveLedger decides what a finalized ledger entry is: a match, a
+// discrepancy, or nothing to report.
+func (e *engine) resolveLedger(l *ledgerNode) error {
+	recs, heuristic := l.records, false
+	if len(recs) == 0 && l.heur == nil {
+		pair, cands := e.heur.pairLedger(l)
+		switch {
+		case pair != nil:
+			pair.owner, pair.heuristic, l.heur = l, true, pair
+		case len(cands) > 0:
+			return e.ledgerTie(l, cands)
+		}
+	}
+	if len(recs) == 0 && l.heur != nil {
+		recs, heuristic = []*recordNode{l.heur}, true
+	}
+	if len(recs) == 0 {
+		if paidSide(l.e.Status) {
+			d := e.newDiscrepancy(reconcile.MissingInProvider, l, nil)
+			d.Detail = fmt.Sprintf("%s; %s has no record of it", ledgerSays(l.e), l.e.Provider.DisplayName())
+			return e.emitDiscrepancy(d, l, nil)
+		}
+		e.quiet(l)
+		return nil
+	}
+	return e.resolveGroup(l, recs, heuristic)
+}
+
+// paidSide reports whether the ledger says money moved.
+func paidSide(s reconcile.LedgerStatus) bool {
+	return s == reconcile.LedgerPaid || s == reconcile.LedgerRefunded
+}
+
+// received reports whether a record says money moved (it may since have
+// been reversed).
+func received(r *recordNode) bool {
+	return r.r.Status == reconcile.StatusSucceeded || r.r.Status == reconcile.StatusReversed
+}
+
+func wasReversed(r *recordNode) bool {
+	return r.r.Status == reconcile.StatusReversed || len(r.reversals) > 0
+}
+
+// resolveGroup judges a ledger entry against the records joined to it.
+func (e *engine) resolveGroup(l *ledgerNode, recs []*recordNode, heuristic bool) error {
+	var got, attempts []*recordNode
+	for _, r := range recs {
+		if received(r) {
+			got = append(got, r)
+		} else {
+			attempts = append(attempts, r)
+		}
+	}
+	if len(got) == 0 {
+		return e.nothingReceived(l, attempts)
+	}
+	// Failed or pending attempts beside a payment that went through are
+	// the normal history of a payment, not a difference.
+	e.quiet(nil, withReversals(attempts)...)
+	if !paidSide(l.e.Status) {
+		d := e.newDiscrepancy(reconcile.StatusMismatch, l, got)
+		d.Detail = fmt.Sprintf("%s; %s", ledgerSays(l.e), providerSays(got[0]))
+		return e.emitDiscrepancy(d, l, withReversals(got))
+	}
+
+	main, extras := pickMain(l.e, got)
+	if err := e.judgeMain(l, main, heuristic); err != nil {
+		return err
+	}
+	for _, x := range extras {
+		d := e.newDiscrepancy(reconcile.DuplicatePayment, l, []*recordNode{x})
+		d.Detail = fmt.Sprintf("%s again for %s; %s, already matched to %s",
+			providerSays(x), l.e.Reference, ledgerSays(l.e), labels(main))
+		if wasReversed(x) {
+			d.Detail += "; the extra payment was reversed"
+		}
+		if err := e.emitDiscrepancy(d, l, withReversals([]*recordNode{x})); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pickMain chooses the records that answer for the ledger entry: the first
+// with exactly its amount, else the first whose amount was not reported,
+// else all of them when they sum to it, else the first. The rest are extras.
+func pickMain(l reconcile.LedgerEntry, got []*recordNode) (main, extras []*recordNode) {
+	pick := func(i int) ([]*recordNode, []*recordNode) {
+		rest := make([]*recordNode, 0, len(got)-1)
+		rest = append(rest, got[:i]...)
+		return got[i : i+1], append(rest, got[i+1:]...)
+	}
+	for i, r := range got {
+		if r.r.AmountKnown && r.r.Amount == l.Amount {
+			return pick(i)
+		}
+	}
+	for i, r := range got {
+		if !r.r.AmountKnown {
+			return pick(i)
+		}
+	}
+	if len(got) > 1 {
+		var sum int64
+		for _, r := range got {
+			if r.r.Amount.Currency != l.Amount.Currency {
+				return pick(0)
+			}
+			sum += r.r.Amount.Minor
+		}
+		if sum == l.Amount.Minor {
+			return got, nil
+		}
+	}
+	return pick(0)
+}
+
+// judgeMain reports the ledger entry against its main records.
+func (e *engine) judgeMain(l *ledgerNode, main []*recordNode, heuristic bool) error {
+	all := withReversals(main)
+	reversed := false
+	for _, r := range main {
+		reversed = reversed || wasReversed(r)
+	}
+	first := main[0]
+	switch {
+	case reversed && l.e.Status == reconcile.LedgerRefunded:
+		return e.emitMatch(l, all, heuristic)
+	case reversed:
+		d := e.newDiscrepancy(reconcile.Reversed, l, main)
+		d.Detail = fmt.Sprintf("%s; %s%s", ledgerSays(l.e), providerSays(first), reversalsSay(first))
+		return e.emitDiscrepancy(d, l, all)
+	case l.e.Status == reconcile.LedgerRefunded:
+		d := e.newDiscrepancy(reconcile.StatusMismatch, l, main)
+		d.Detail = fmt.Sprintf("%s; %s and shows no refund or reversal", ledgerSays(l.e), providerSays(first))
+		return e.emitDiscrepancy(d, l, all)
+	case first.r.AmountKnown && first.r.Amount.Currency != l.e.Amount.Currency:
+		d := e.newDiscrepancy(reconcile.CurrencyMismatch, l, main)
+		d.Detail = fmt.Sprintf("%s; %s — a different currency", ledgerSays(l.e), providerSays(first))
+		return e.emitDiscrepancy(d, l, all)
+	}
+	d := e.newDiscrepancy(reconcile.AmountMismatch, l, main)
+	if !d.ProviderAmountKnown || d.ProviderAmount == d.LedgerAmount {
+		return e.emitMatch(l, all, heuristic)
+	}
+	d.Difference = d.ProviderAmount - d.LedgerAmount
+	short := "over"
+	if d.Difference < 0 {
+		short = "short"
+	}
+	// Several main records always sum to the ledger amount (pickMain), so
+	// a mismatch concerns one record.
+	d.Detail = fmt.Sprintf("%s; %s — %s %s", ledgerSays(l.e), providerSays(first), number(abs(d.Difference), d.Currency), short)
+	return e.emitDiscrepancy(d, l, all)
+}
+
+// nothingReceived judges a ledger entry whose records all failed or are
+// pending.
+func (e *engine) nothingReceived(l *ledgerNode, attempts []*recordNode) error {
+	last := attempts[len(attempts)-1]
+	stale := e.staleness(last)
+	if !paidSide(l.e.Status) && stale == "" {
+		e.quiet(l, withReversals(attempts)...)
+		return nil
+	}
+	d := e.newDiscrepancy(reconcile.StatusMismatch, l, attempts)
+	d.Detail = fmt.Sprintf("%s; %s%s", ledgerSays(l.e), providerSays(last), stale)
+	return e.emitDiscrepancy(d, l, withReversals(attempts))
+}
+
+// resolveRecord decides what a finalized record that joined no ledger entry
+// is.
+func (e *engine) resolveRecord(r *recordNode) error {
+	name := r.r.Provider.DisplayName()
+	if r.r.Kind == reconcile.KindReversal {
+		if r.r.Status != reconcile.StatusSucceeded && r.r.Status != reconcile.StatusReversed {
+			e.quiet(nil, r)
+			return nil
+		}
+		of := "a payment it did not name"
+		if r.r.RelatedTxID != "" {
+			of = "payment " + r.r.RelatedTxID + ", which is not in this run"
+		}
+		d := e.newDiscrepancy(reconcile.Reversed, nil, []*recordNode{r})
+		d.Detail = fmt.Sprintf("%s reversed %s (%s) of %s", name, amountOf(r.r), label(r.r), of)
+		return e.emitDiscrepancy(d, nil, []*recordNode{r})
+	}
+
+	pair, cands := e.heur.pairRecord(r)
+	switch {
+	case pair != nil:
+		// Reported with the ledger entry, which is finalized later.
+		r.owner, r.heuristic, pair.heur = pair, true, r
+		return nil
+	case len(cands) > 0:
+		refs := make([]string, len(cands))
+		for i, l := range cands {
+			refs[i] = l.e.Reference
+		}
+		d := e.newDiscrepancy(reconcile.MissingInLedger, nil, []*recordNode{r})
+		d.Detail = fmt.Sprintf("%s; no ledger entry carries its reference, and %d ledger entries of the same amount within %s could be it (%s) — not matched automatically",
+			providerSays(r), len(cands), duration(e.cfg.Tolerance), strings.Join(refs, ", "))
+		return e.emitDiscrepancy(d, nil, withReversals([]*recordNode{r}))
+	}
+
+	all := withReversals([]*recordNode{r})
+	switch {
+	case wasReversed(r) && received(r):
+		d := e.newDiscrepancy(reconcile.Reversed, nil, []*recordNode{r})
+		d.Detail = fmt.Sprintf("%s%s; the ledger has no entry for it", providerSays(r), reversalsSay(r))
+		return e.emitDiscrepancy(d, nil, all)
+	case r.r.Status == reconcile.StatusSucceeded:
+		d := e.newDiscrepancy(reconcile.MissingInLedger, nil, []*recordNode{r})
+		d.Detail = providerSays(r) + "; the ledger has no entry for it"
+		return e.emitDiscrepancy(d, nil, all)
+	case r.r.Status == reconcile.StatusPending:
+		if stale := e.staleness(r); stale != "" {
+			d := e.newDiscrepancy(reconcile.StatusMismatch, nil, []*recordNode{r})
+			d.Detail = providerSays(r) + stale + "; the ledger has no entry for it"
+			return e.emitDiscrepancy(d, nil, all)
+		}
+	}
+	e.quiet(nil, all...)
+	return nil
+}
+
+// ledgerTie reports a paid ledger entry that pass 2 could pair with more
+// than one record (or with a record that has other candidates). Candidates
+// not yet reported are listed in Records; all are named in Detail.
+func (e *engine) ledgerTie(l *ledgerNode, cands []*recordNode) error {
+	var open []*recordNode
+	for _, r := range cands {
+		if !r.done && r.owner == nil {
+			open = append(open, r)
+		}
+	}
+	d := e.newDiscrepancy(reconcile.MissingInProvider, l, nil)
+	what := "payments"
+	if l.e.Direction == reconcile.Out {
+		what = "payouts"
+	}
+	d.Detail = fmt.Sprintf("%s; no %s record carries that reference, and %d %s of the same amount within %s could be it (%s) — not matched automatically",
+		ledgerSays(l.e), l.e.Provider.DisplayName(), len(cands), what, duration(e.cfg.Tolerance), labels(cands))
+	return e.emitDiscrepancy(d, l, withReversals(open))
+}
+
+// staleness returns " — still pending after N hours" for a pending record
+// older than StaleAfter at Now, else "".
+func (e *engine) staleness(r *recordNode) string {
+	if r.r.Status != reconcile.StatusPending {
+		return ""
+	}
+	age := e.cfg.Now.Sub(r.r.OccurredAt)
+	if age <= e.cfg.StaleAfter {
+		return ""
+	}
+	return fmt.Sprintf(" — still pending after %d hours", int64(age/time.Hour))
+}
+
+// newDiscrepancy fills the fields every discrepancy of kind carries; main
+// are the payment or payout records whose amount is compared.
+func (e *engine) newDiscrepancy(kind reconcile.DiscrepancyKind, l *ledgerNode, main []*recordNode) reconcile.Discrepancy {
+	d := reconcile.Discrepancy{Kind: kind}
+	if l != nil {
+		d.Provider, d.Direction, d.Account = l.e.Provider, l.e.Direction, l.e.Account
+		d.Currency, d.LedgerAmount, d.OccurredAt = l.e.Amount.Currency, l.e.Amount.Minor, l.e.OccurredAt
+	}
+	if len(main) > 0 {
+		first := main[0].r
+		if l == nil {
+			d.Provider, d.Direction, d.Account = first.Provider, first.Direction(), first.Account
+			d.Currency, d.OccurredAt = first.Amount.Currency, first.OccurredAt
+		}
+		if d.Account == "" {
+			d.Account = first.Account
+		}
+		d.ProviderAmountKnown = true
+		for _, r := range main {
+			d.ProviderAmountKnown = d.ProviderAmountKnown && r.r.AmountKnown
+			d.ProviderAmount += r.r.Amount.Minor
+		}
+		if !d.ProviderAmountKnown {
+			d.ProviderAmount = 0
+		}
+	}
+	return d
+}
+
+// withReversals returns recs followed by the reversal records joined to them.
+func withReversals(recs []*recordNode) []*recordNode {
+	n := 0
+	for _, r := range recs {
+		n += len(r.reversals)
+	}
+	if n == 0 {
+		return recs
+	}
+	out := make([]*recordNode, 0, len(recs)+n)
+	out = append(out, recs...)
+	for _, r := range recs {
+		out = append(out, r.reversals...)
+	}
+	return out
+}
+
+// ledgerSays is "Ledger says 1,500.00 KES paid for A123".
+func ledgerSays(l reconcile.LedgerEntry) string {
+	status := string(l.Status)
+	if l.Status == reconcile.LedgerPaid && l.Direction == reconcile.Out {
+		status = "paid out"
+	}
+	return fmt.Sprintf("Ledger says %s %s for %s", l.Amount.Human(), status, l.Reference)
+}
+
+// providerSays is "Kopo Kopo received 1,000.00 KES (OJM6Q1W84K)", worded by
+// the record's status and direction.
+func providerSays(r *recordNode) string {
+	name, amount, lab := r.r.Provider.DisplayName(), amountOf(r.r), label(r.r)
+	moved := "received"
+	if r.r.Direction() == reconcile.Out {
+		moved = "paid out"
+	}
+	switch r.r.Status {
+	case reconcile.StatusSucceeded, reconcile.StatusReversed:
+		return fmt.Sprintf("%s %s %s (%s)", name, moved, amount, lab)
+	case reconcile.StatusPending:
+		return fmt.Sprintf("%s shows %s (%s) still pending", name, amount, lab)
+	}
+	return fmt.Sprintf("%s shows %s (%s) as %s", name, amount, lab, r.r.Status)
+}
+
+// reversalsSay is " and reversed it (R1, R2)" or " and reversed it".
+func reversalsSay(r *recordNode) string {
+	if len(r.reversals) == 0 {
+		return " and reversed it"
+	}
+	return " and reversed it (" + labels(r.reversals) + ")"
+}
+
+// amountOf is the record's amount for a sentence, or a note that the
+// provider did not report one.
+func amountOf(r reconcile.Record) string {
+	if !r.AmountKnown {
+		return "an amount it did not report"
+	}
+	return r.Amount.Human()
+}
+
+// label names a record the way its provider does: the provider reference
+// (an M-PESA code), else the transaction id, plus the merchant reference.
+func label(r reconcile.Record) string {
+	id := r.ProviderRef
+	if id == "" {
+		id = r.TxID
+	}
+	switch {
+	case id == "":
+		return r.MerchantRef
+	case r.MerchantRef != "" && r.MerchantRef != id:
+		return id + ", reference " + r.MerchantRef
+	}
+	return id
+}
+
+func labels(recs []*recordNode) string {
+	s := make([]string, len(recs))
+	for i, r := range recs {
+		s[i] = label(r.r)
+	}
+	return strings.Join(s, "; ")
+}
+
+// human is minor units of c as "1,500.00 KES".
+func human(minor int64, c reconcile.Currency) string {
+	return reconcile.Money{Minor: minor, Currency: c}.Human()
+}
+
+// number is minor units of c as "1,500.00", without the currency code.
+func number(minor int64, c reconcile.Currency) string {
+	return strings.TrimSuffix(human(minor, c), " "+string(c))
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// duration is "30 minutes" or "2 hours".
+func duration(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%d hours", int64(d/time.Hour))
+	}
+	return fmt.Sprintf("%d minutes", int64(d/time.Minute))
+}

@@ -43,7 +43,9 @@ type Fact struct {
 
 func (o Options) location() *time.Location { return cmp.Or(o.Location, time.UTC) }
 
-func (o Options) rounding() reconcile.RoundingRule { return cmp.Or(o.Rounding, reconcile.DefaultRounding) }
+func (o Options) rounding() reconcile.RoundingRule {
+	return cmp.Or(o.Rounding, reconcile.DefaultRounding)
+}
 
 func (o Options) maxMatches() int { return cmp.Or(o.XLSXMaxMatches, DefaultXLSXMaxMatches) }
 
@@ -88,7 +90,7 @@ func maskPhones(s string) string {
 			j++
 		}
 		n := j - i
-		if n < 10 || n > 15 || (start > 0 && isWordByte(s[start-1])) || (j < len(s) && isWordByte(s[j])) {
+		if n < 10 || n > 15 || (start > 0 && isWordByte(s[start-1])) || continuesWord(s, j) {
 			// Not a phone number: skip the digits (or one byte) and go on.
 			i = max(j, start+1)
 			continue
@@ -108,6 +110,18 @@ func maskPhones(s string) string {
 		return s
 	}
 	return string(append(b, s[last:]...))
+}
+
+// continuesWord reports whether s[j:] continues the word before it; a '.'
+// ending a sentence does not, a decimal point does.
+func continuesWord(s string, j int) bool {
+	if j >= len(s) {
+		return false
+	}
+	if s[j] == '.' {
+		return j+1 < len(s) && isDigit(s[j+1])
+	}
+	return isWordByte(s[j])
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

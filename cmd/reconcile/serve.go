@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/sources/kopokopo"
+	"github.com/mizani/reconcile/sources/webhook"
+	"github.com/mizani/reconcile/store"
+)
+
+func init() { register(newServeCmd) }
+
+// serveOptions are the flags of `serve`.
+type serveOptions struct {
+	listen string
+}
+
+func newServeCmd(a *app) *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Receive provider webhooks; expose /healthz and /metrics",
+		Long: `Serves POST /webhooks/{provider}: the signature is verified on the raw body,
+then payload and records are stored in one transaction and only then is 200
+answered. Bad signature → 401 (nothing stored), malformed → 400, body over
+1 MiB → 413, duplicates → 200 stored once. GET /healthz pings the store;
+GET /metrics serves Prometheus metrics. SIGTERM shuts down gracefully.
+Credentials: K2_API_KEY signs Kopo Kopo webhooks.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.serve(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().StringVar(&o.listen, "listen", envOr("RECONCILE_LISTEN", "127.0.0.1:8080"),
+		"address to listen on (env RECONCILE_LISTEN)")
+	return cmd
+}
+
+// webhookProviders are the providers whose webhooks serve accepts, with
+// credentials from the environment. A provider whose key is unset is left
+// out (404) rather than accepting unverifiable deliveries.
+func webhookProviders() map[reconcile.Provider]webhook.Provider {
+	ps := map[reconcile.Provider]webhook.Provider{}
+	if key := os.Getenv("K2_API_KEY"); key != "" {
+		ps[reconcile.KopoKopo] = webhook.Provider{Parser: kopokopo.Parser{}, Verifier: kopokopo.Verifier{APIKey: key}}
+	}
+	return ps
+}
+
+func (a *app) serve(ctx context.Context, o serveOptions) error {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	st.DB().SetMaxIdleConns(32) // concurrent deliveries reuse connections
+
+	providers := webhookProviders()
+	if len(providers) == 0 {
+		a.logger.Warn("no provider credentials set (K2_API_KEY): every webhook will be refused")
+	}
+	handler, err := newServeHandler(a, st, providers)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return badInput(fmt.Errorf("--listen: %w", err))
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.logger.Info("serving", "addr", ln.Addr().String(), "providers", len(providers))
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving %s: %w", o.listen, err)
+	case <-ctx.Done():
+	}
+	a.logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// newServeHandler routes webhooks, /healthz and /metrics.
+func newServeHandler(a *app, st *store.Store, providers map[reconcile.Provider]webhook.Provider) (http.Handler, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	wh, err := webhook.New(webhook.Config{Providers: providers, Sink: st, Logger: a.logger, Registerer: reg})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhooks/{provider}", wh)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.DB().PingContext(ctx); err != nil {
+			a.logger.Error("health check failed", "err", err)
+			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return mux, nil
+}

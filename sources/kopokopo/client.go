@@ -32,6 +32,9 @@ const (
 	EnvCallbackURL  = "K2_CALLBACK_URL"
 )
 
+// maxRetryAfter caps the wait a 429's Retry-After header may ask for.
+const maxRetryAfter = 5 * time.Minute
+
 // DefaultBaseURL is the Kopo Kopo sandbox.
 const DefaultBaseURL = "https://sandbox.kopokopo.com"
 
@@ -60,7 +63,8 @@ type Config struct {
 	// timeout or a connection error. Default 6.
 	MaxRetries int
 	// RetryBase and RetryMax bound the exponential backoff (with full
-	// jitter) between retries. Defaults 500 ms and 30 s.
+	// jitter) between retries. Defaults 500 ms and 30 s. A 429's
+	// Retry-After, when longer, is honoured up to 5 minutes.
 	RetryBase time.Duration
 	RetryMax  time.Duration
 	// PollInterval is the first wait before reading a polling result; it
@@ -138,6 +142,9 @@ func New(cfg Config) (*Client, error) {
 		logger:  logger,
 	}, nil
 }
+
+// BaseURL returns the API root the client talks to.
+func (c *Client) BaseURL() string { return c.cfg.BaseURL }
 
 // APIError is a response the API refused with a 4xx status (or a 429/5xx
 // after the retries ran out). Message is the API's error_message, if any.
@@ -320,7 +327,7 @@ func (c *Client) shouldRetry(ctx context.Context, attempt int, resp *http.Respon
 	case resp.StatusCode == http.StatusTooManyRequests:
 		wait := c.backoff(attempt)
 		if s, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && s > 0 {
-			wait = max(wait, min(time.Duration(s)*time.Second, c.cfg.RetryMax))
+			wait = max(wait, min(time.Duration(s)*time.Second, maxRetryAfter))
 		}
 		return true, wait
 	case resp.StatusCode >= 500:

@@ -39,7 +39,8 @@ type SimConfig struct {
 	ClientID, ClientSecret, APIKey string
 	// Tills are the company's till numbers. Default {"000000", "000001"}.
 	Tills []string
-	// PerHour is the mean number of transactions per till and hour. Default 4.
+	// PerHour is the mean number of transactions per till and hour. Default
+	// 4; negative means none, so only Extra is served.
 	PerHour int
 	// Extra transactions are served besides the generated ones (fixtures).
 	Extra []Transaction
@@ -140,6 +141,14 @@ func (s *Simulator) Close() error {
 	return nil
 }
 
+// ExpireTokens makes every access token issued so far expire now, as if
+// their lifetime had run out: the next API call with one answers 401.
+func (s *Simulator) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.tokens)
+}
+
 // APIKey returns the key the simulator signs callbacks and webhooks with.
 func (s *Simulator) APIKey() string { return s.cfg.APIKey }
 
@@ -177,6 +186,9 @@ func (s *Simulator) inject(w http.ResponseWriter, r *http.Request) bool {
 		select {
 		case <-time.After(f.Latency):
 		case <-r.Context().Done():
+			return true
+		case <-s.ctx.Done():
+			writeError(w, http.StatusServiceUnavailable, "Simulator is shutting down")
 			return true
 		}
 	}

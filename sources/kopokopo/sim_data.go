@@ -135,6 +135,9 @@ var (
 
 // hour generates till's transactions for the hour starting at h.
 func (s *Simulator) hour(till string, h time.Time) []Transaction {
+	if s.cfg.PerHour < 0 {
+		return nil
+	}
 	var seed [32]byte
 	{
 		sum := sha256.New()

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/sources/kopokopo"
+	"github.com/mizani/reconcile/sources/webhook"
+	"github.com/mizani/reconcile/store"
+	"github.com/mizani/reconcile/store/pgtest"
+)
+
+func TestServeRoutes(t *testing.T) {
+	t.Parallel()
+	st := store.New(pgtest.New(t))
+	var logs bytes.Buffer
+	a := &app{logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+	const key = "serve-test-key"
+	h, err := newServeHandler(a, st, map[reconcile.Provider]webhook.Provider{
+		reconcile.KopoKopo: {Parser: kopokopo.Parser{}, Verifier: kopokopo.Verifier{APIKey: key}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	body := []byte(compact(t, "webhook_m2m_transaction_received.json"))
+	sig := kopokopo.ComputeSignature(key, body)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/kopokopo", bytes.NewReader(body))
+	req.Header.Set(kopokopo.SignatureHeader, sig)
+	if code, _ := do(t, req); code != http.StatusOK {
+		t.Fatalf("signed webhook: %d, want 200", code)
+	}
+	if code, text := do(t, mustGet(t, srv.URL+"/healthz")); code != http.StatusOK || text != "ok\n" {
+		t.Errorf("/healthz = %d %q, want 200 ok", code, text)
+	}
+	code, metrics := do(t, mustGet(t, srv.URL+"/metrics"))
+	for _, want := range []string{
+		`mizani_webhooks_received_total{outcome="stored",provider="kopokopo"} 1`,
+		`mizani_webhook_ingest_seconds_count{provider="kopokopo"} 1`,
+		"go_goroutines",
+	} {
+		if code != http.StatusOK || !strings.Contains(metrics, want) {
+			t.Errorf("/metrics (%d) lacks %q", code, want)
+		}
+	}
+	if code, _ := do(t, mustGet(t, srv.URL+"/webhooks/kopokopo")); code != http.StatusMethodNotAllowed {
+		t.Errorf("GET /webhooks/kopokopo = %d, want 405", code)
+	}
+	if strings.Contains(logs.String(), sig) || strings.Contains(logs.String(), "Jane Flowers") {
+		t.Errorf("logs hold the signature or the body: %s", logs.String())
+	}
+	if !strings.Contains(logs.String(), `"msg":"webhook stored"`) {
+		t.Errorf("logs lack the delivery: %s", logs.String())
+	}
+}
+
+// TestServeGracefulShutdown runs the real command and stops it as SIGTERM would.
+func TestServeGracefulShutdown(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dbURL := pgtest.URL(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	var errb bytes.Buffer
+	go func() {
+		done <- execute(ctx, []string{"serve", "--listen", addr, "--database-url", dbURL, "--log-format", "json"}, io.Discard, &errb)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not come up: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("serve exited %d, want 0; stderr: %s", code, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	if !strings.Contains(errb.String(), "shutting down") {
+		t.Errorf("no shutdown log: %s", errb.String())
+	}
+}
+
+func mustGet(t *testing.T, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func do(t *testing.T, req *http.Request) (int, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}

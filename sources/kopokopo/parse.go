@@ -1,3 +1,5 @@
+// Package kopokopo is Mizani's Kopo Kopo (K2 Connect) adapter: API client,
+// webhook signatures, payload mapping and a simulator (SPEC §9.1).
 package kopokopo
 
 import (

@@ -202,6 +202,10 @@ func (e *engine) resolveRecord(r *recordNode) error {
 		// Reported with the ledger entry, which is finalized later.
 		r.owner, r.heuristic, pair.heur = pair, true, r
 		return nil
+	case len(cands) == 1 && !cands[0].done && len(e.heur.ledgerCandidates(cands[0])) > 1:
+		// The ledger entry has other candidates too: it reports the tie
+		// and lists this record when it is finalized.
+		return nil
 	case len(cands) > 0:
 		refs := make([]string, len(cands))
 		for i, l := range cands {
@@ -234,23 +238,29 @@ func (e *engine) resolveRecord(r *recordNode) error {
 	return nil
 }
 
-// ledgerTie reports a paid ledger entry that pass 2 could pair with more
-// than one record (or with a record that has other candidates). Candidates
-// not yet reported are listed in Records; all are named in Detail.
+// ledgerTie reports a paid ledger entry that pass 2 could not pair without
+// guessing. With several candidates, those not yet reported are listed in
+// Records; with one (which fits other ledger entries too, and reports that
+// tie itself) it is only named.
 func (e *engine) ledgerTie(l *ledgerNode, cands []*recordNode) error {
+	d := e.newDiscrepancy(reconcile.MissingInProvider, l, nil)
+	name, what := l.e.Provider.DisplayName(), "payment"
+	if l.e.Direction == reconcile.Out {
+		what = "payout"
+	}
+	if len(cands) == 1 {
+		d.Detail = fmt.Sprintf("%s; no %s record carries that reference, and %s %s (%s) of the same amount within %s fits other ledger entries too — not matched automatically",
+			ledgerSays(l.e), name, name, what, labels(cands), duration(e.cfg.Tolerance))
+		return e.emitDiscrepancy(d, l, nil)
+	}
 	var open []*recordNode
 	for _, r := range cands {
 		if !r.done && r.owner == nil {
 			open = append(open, r)
 		}
 	}
-	d := e.newDiscrepancy(reconcile.MissingInProvider, l, nil)
-	what := "payments"
-	if l.e.Direction == reconcile.Out {
-		what = "payouts"
-	}
-	d.Detail = fmt.Sprintf("%s; no %s record carries that reference, and %d %s of the same amount within %s could be it (%s) — not matched automatically",
-		ledgerSays(l.e), l.e.Provider.DisplayName(), len(cands), what, duration(e.cfg.Tolerance), labels(cands))
+	d.Detail = fmt.Sprintf("%s; no %s record carries that reference, and %d %ss of the same amount within %s could be it (%s) — not matched automatically",
+		ledgerSays(l.e), name, len(cands), what, duration(e.cfg.Tolerance), labels(cands))
 	return e.emitDiscrepancy(d, l, withReversals(open))
 }
 

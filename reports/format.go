@@ -189,11 +189,43 @@ func (c cell) csvText() string {
 		if c.blank {
 			return ""
 		}
-		return reconcile.FormatMinor(c.n, c.exp)
+		return formatMinor(c.n, c.exp)
 	case countCell:
 		return strconv.FormatInt(c.n, 10)
 	}
 	return neutralize(c.text)
+}
+
+// formatMinor is reconcile.FormatMinor without fmt: the same text ("1500.00",
+// "1100", "-0.05"), several times faster, for the millions of amounts in a
+// large run. TestFormatMinor holds the two to the same output.
+func formatMinor(minor int64, exp int32) string {
+	var buf [32]byte
+	u := uint64(minor)
+	if minor < 0 {
+		u = -u // also right for math.MinInt64
+	}
+	digits := strconv.AppendUint(buf[:0], u, 10)
+	var out [48]byte
+	b := out[:0]
+	if minor < 0 {
+		b = append(b, '-')
+	}
+	if exp <= 0 {
+		return string(append(b, digits...))
+	}
+	e := int(exp)
+	if len(digits) <= e {
+		b = append(b, '0', '.')
+		for range e - len(digits) {
+			b = append(b, '0')
+		}
+		return string(append(b, digits...))
+	}
+	cut := len(digits) - e
+	b = append(b, digits[:cut]...)
+	b = append(b, '.')
+	return string(append(b, digits[cut:]...))
 }
 
 // column is one report column: its exact header and its XLSX width.

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -557,4 +558,26 @@ func dumpXLSX(t *testing.T, data []byte) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+func TestFormatMinor(t *testing.T) {
+	values := []int64{0, 1, -1, 5, -5, 9, 10, 99, 100, 101, -150000, 19999, 1100, math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
+	for v := int64(-2100); v <= 2100; v += 7 {
+		values = append(values, v)
+	}
+	for _, v := range values {
+		for _, exp := range []int32{0, 2, 3} {
+			if got, want := formatMinor(v, exp), reconcile.FormatMinor(v, exp); got != want {
+				t.Errorf("formatMinor(%d, %d) = %q, want %q", v, exp, got, want)
+			}
+		}
+	}
+}
+
+func TestSummaryIsActive(t *testing.T) {
+	r := writeAll(t, testOptions(), testDiscrepancies(), testMatches())
+	f := openXLSX(t, r.xlsx)
+	if got := f.GetSheetName(f.GetActiveSheetIndex()); got != SummarySheet {
+		t.Errorf("active sheet = %q, want %q", got, SummarySheet)
+	}
 }

@@ -250,7 +250,7 @@ func (x *XLSX) value(c cell) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := reconcile.FormatMinor(c.n, c.exp)
+		s := formatMinor(c.n, c.exp)
 		if significantDigits(s) > maxExactDigits {
 			return excelize.Cell{StyleID: style, Value: s}, nil
 		}
@@ -333,11 +333,9 @@ func (x *XLSX) finish(summary []reconcile.SummaryLine, settlements []reconcile.S
 	if err := x.writeSettlements(settlements); err != nil {
 		return err
 	}
-	if err := x.writeSummary(summary); err != nil {
-		return err
-	}
-	x.f.SetActiveSheet(0)
-	return nil
+	// Summary, the first sheet, is already the active one; SetActiveSheet
+	// would re-read every streamed sheet.
+	return x.writeSummary(summary)
 }
 
 func (x *XLSX) writeSettlements(rows []reconcile.SettlementDay) error {

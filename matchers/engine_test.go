@@ -2,6 +2,7 @@ package matchers_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -275,5 +276,58 @@ func TestMatchRules(t *testing.T) {
 				t.Errorf("stats %+v disagree with %d matches, %d discrepancies", st, len(c.matches), len(c.discs))
 			}
 		})
+	}
+}
+
+func TestMatchInputErrors(t *testing.T) {
+	t.Parallel()
+	cfg := matchers.Config{Window: day, Now: day.To}
+	boom := errors.New("connection reset")
+	failing := func(yield func(reconcile.Record, error) bool) {
+		if yield(rec("T1", "A1"), nil) {
+			yield(reconcile.Record{}, boom)
+		}
+	}
+	tests := []struct {
+		name    string
+		cfg     matchers.Config
+		ledger  iter.Seq2[reconcile.LedgerEntry, error]
+		records iter.Seq2[reconcile.Record, error]
+		want    string
+	}{
+		{"ledger out of order", cfg, seq([]reconcile.LedgerEntry{led("A1", lAt(time.Hour)), led("A2")}), seq[reconcile.Record](nil),
+			"ledger stream out of order: entry 0 (A2)"},
+		{"records out of order", cfg, seq[reconcile.LedgerEntry](nil), seq([]reconcile.Record{rec("T1", "", rAt(time.Hour)), rec("T2", "")}),
+			"provider record stream out of order: kopokopo payment T2"},
+		{"record stream fails", cfg, seq([]reconcile.LedgerEntry{led("A1", lAt(time.Hour))}), failing, "reading provider records: connection reset"},
+		{"no Now", matchers.Config{Window: day}, seq[reconcile.LedgerEntry](nil), seq[reconcile.Record](nil), "Now is required"},
+		{"empty window", matchers.Config{Window: reconcile.Window{From: day.To, To: day.From}, Now: day.To}, seq[reconcile.LedgerEntry](nil), seq[reconcile.Record](nil), "empty window"},
+		{"tolerance above grace", matchers.Config{Window: day, Now: day.To, Grace: time.Minute}, seq[reconcile.LedgerEntry](nil), seq[reconcile.Record](nil),
+			"Tolerance 30m0s exceeds Grace 1m0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := matchers.Match(context.Background(), tt.cfg, tt.ledger, tt.records, &collector{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// failOutput refuses everything, as a full disk would.
+type failOutput struct{ err error }
+
+func (f failOutput) Match(reconcile.Match) error             { return f.err }
+func (f failOutput) Discrepancy(reconcile.Discrepancy) error { return f.err }
+
+func TestMatchOutputError(t *testing.T) {
+	t.Parallel()
+	disk := errors.New("disk full")
+	_, err := matchers.Match(context.Background(), matchers.Config{Window: day, Now: day.To},
+		seq([]reconcile.LedgerEntry{led("A1")}), seq([]reconcile.Record{rec("T1", "A1")}), failOutput{disk})
+	if !errors.Is(err, disk) {
+		t.Fatalf("error %v, want %v", err, disk)
 	}
 }

@@ -79,8 +79,8 @@ func (e *engine) resolveGroup(l *ledgerNode, recs []*recordNode, heuristic bool)
 	}
 	for _, x := range extras {
 		d := e.newDiscrepancy(reconcile.DuplicatePayment, l, []*recordNode{x})
-		d.Detail = fmt.Sprintf("%s again for %s; %s, already matched to %s",
-			providerSays(x), l.e.Reference, ledgerSays(l.e), labels(main))
+		d.Detail = fmt.Sprintf("Extra payment: %s, but %s (%s) is already accounted for by %s",
+			providerSays(x), l.e.Reference, l.e.Amount.Human(), labels(main))
 		if wasReversed(x) {
 			d.Detail += "; the extra payment was reversed"
 		}
@@ -125,42 +125,42 @@ func pickMain(l reconcile.LedgerEntry, got []*recordNode) (main, extras []*recor
 	return pick(0)
 }
 
-// judgeMain reports the ledger entry against its main records.
+// judgeMain reports the ledger entry against its main records: currency,
+// then amount, then reversal and refund.
 func (e *engine) judgeMain(l *ledgerNode, main []*recordNode, heuristic bool) error {
 	all := withReversals(main)
-	reversed := false
+	reversed, reversal := false, ""
 	for _, r := range main {
-		reversed = reversed || wasReversed(r)
+		if wasReversed(r) {
+			reversed, reversal = true, reversalsSay(r)
+		}
 	}
 	first := main[0]
+	d := e.newDiscrepancy(reconcile.AmountMismatch, l, main)
 	switch {
+	case first.r.AmountKnown && first.r.Amount.Currency != l.e.Amount.Currency:
+		d.Kind = reconcile.CurrencyMismatch
+		d.Detail = fmt.Sprintf("%s; %s — a different currency%s", ledgerSays(l.e), providerSays(first), reversal)
+	case d.ProviderAmountKnown && d.ProviderAmount != d.LedgerAmount:
+		// Several main records always sum to the ledger amount (pickMain),
+		// so a mismatch concerns one record.
+		d.Difference = d.ProviderAmount - d.LedgerAmount
+		short := "over"
+		if d.Difference < 0 {
+			short = "short"
+		}
+		d.Detail = fmt.Sprintf("%s; %s — %s %s%s", ledgerSays(l.e), providerSays(first), number(abs(d.Difference), d.Currency), short, reversal)
 	case reversed && l.e.Status == reconcile.LedgerRefunded:
 		return e.emitMatch(l, all, heuristic)
 	case reversed:
-		d := e.newDiscrepancy(reconcile.Reversed, l, main)
-		d.Detail = fmt.Sprintf("%s; %s%s", ledgerSays(l.e), providerSays(first), reversalsSay(first))
-		return e.emitDiscrepancy(d, l, all)
+		d.Kind = reconcile.Reversed
+		d.Detail = fmt.Sprintf("%s; %s%s", ledgerSays(l.e), providerSays(first), reversal)
 	case l.e.Status == reconcile.LedgerRefunded:
-		d := e.newDiscrepancy(reconcile.StatusMismatch, l, main)
+		d.Kind = reconcile.StatusMismatch
 		d.Detail = fmt.Sprintf("%s; %s and shows no refund or reversal", ledgerSays(l.e), providerSays(first))
-		return e.emitDiscrepancy(d, l, all)
-	case first.r.AmountKnown && first.r.Amount.Currency != l.e.Amount.Currency:
-		d := e.newDiscrepancy(reconcile.CurrencyMismatch, l, main)
-		d.Detail = fmt.Sprintf("%s; %s — a different currency", ledgerSays(l.e), providerSays(first))
-		return e.emitDiscrepancy(d, l, all)
-	}
-	d := e.newDiscrepancy(reconcile.AmountMismatch, l, main)
-	if !d.ProviderAmountKnown || d.ProviderAmount == d.LedgerAmount {
+	default:
 		return e.emitMatch(l, all, heuristic)
 	}
-	d.Difference = d.ProviderAmount - d.LedgerAmount
-	short := "over"
-	if d.Difference < 0 {
-		short = "short"
-	}
-	// Several main records always sum to the ledger amount (pickMain), so
-	// a mismatch concerns one record.
-	d.Detail = fmt.Sprintf("%s; %s — %s %s", ledgerSays(l.e), providerSays(first), number(abs(d.Difference), d.Currency), short)
 	return e.emitDiscrepancy(d, l, all)
 }
 
@@ -264,8 +264,8 @@ func (e *engine) ledgerTie(l *ledgerNode, cands []*recordNode) error {
 	return e.emitDiscrepancy(d, l, withReversals(open))
 }
 
-// staleness returns " — still pending after N hours" for a pending record
-// older than StaleAfter at Now, else "".
+// staleness returns " after N hours", which completes providerSays' "still
+// pending", for a pending record older than StaleAfter at Now, else "".
 func (e *engine) staleness(r *recordNode) string {
 	if r.r.Status != reconcile.StatusPending {
 		return ""
@@ -274,7 +274,7 @@ func (e *engine) staleness(r *recordNode) string {
 	if age <= e.cfg.StaleAfter {
 		return ""
 	}
-	return fmt.Sprintf(" — still pending after %d hours", int64(age/time.Hour))
+	return fmt.Sprintf(" after %d hours", int64(age/time.Hour))
 }
 
 // newDiscrepancy fills the fields every discrepancy of kind carries; main

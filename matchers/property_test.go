@@ -1,0 +1,222 @@
+package matchers_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/matchers"
+)
+
+// generate builds a messy, seeded input over the window grown by grace:
+// shared and missing references, several records per reference, every
+// status, unknown amounts, reversals, settlements, and few distinct amounts
+// and phones so that pass 2 meets ties.
+func generate(seed uint64, n int, w reconcile.Window) ([]reconcile.LedgerEntry, []reconcile.Record) {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	span := w.To.Sub(w.From)
+	at := func() time.Time { return w.From.Add(time.Duration(rng.Int64N(int64(span)))) }
+	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
+	providers := []reconcile.Provider{reconcile.KopoKopo, reconcile.Pixel}
+	amounts := []int64{50000, 100000, 100000, 150000}
+	phones := []string{"", "0712000001", "+254712000002", "254712000001"}
+
+	var ledger []reconcile.LedgerEntry
+	var recs []reconcile.Record
+	for i := range n {
+		p := providers[rng.IntN(2)]
+		dir := reconcile.In
+		if rng.IntN(8) == 0 {
+			dir = reconcile.Out
+		}
+		l := reconcile.LedgerEntry{
+			ID: int64(i + 1), Reference: fmt.Sprintf("L%d", i), Provider: p, Direction: dir,
+			Amount:        reconcile.Money{Minor: amounts[rng.IntN(len(amounts))], Currency: "KES"},
+			Status:        reconcile.LedgerStatus(pick("paid", "paid", "paid", "pending", "failed", "cancelled", "refunded")),
+			OccurredAt:    at(),
+			CustomerPhone: phones[rng.IntN(len(phones))],
+		}
+		if rng.IntN(10) > 0 {
+			ledger = append(ledger, l)
+		}
+		// 0–3 records for this entry, by merchant ref, provider ref or none.
+		for j := range rng.IntN(4) {
+			kind := reconcile.KindPayment
+			if dir == reconcile.Out {
+				kind = reconcile.KindPayout
+			}
+			r := reconcile.Record{
+				Provider: p, Kind: kind, TxID: fmt.Sprintf("T%d-%d", i, j),
+				Amount: l.Amount, AmountKnown: rng.IntN(12) > 0,
+				Status:       reconcile.Status(pick("succeeded", "succeeded", "succeeded", "pending", "failed", "reversed", "expired")),
+				OccurredAt:   l.OccurredAt.Add(time.Duration(rng.Int64N(int64(4*time.Hour))) - 2*time.Hour),
+				Counterparty: phones[rng.IntN(len(phones))],
+			}
+			switch rng.IntN(4) {
+			case 0:
+				r.ProviderRef = l.Reference
+			case 1:
+				// no reference at all: only pass 2 can find it
+			default:
+				r.MerchantRef = l.Reference
+			}
+			if rng.IntN(6) == 0 {
+				r.Amount.Minor = amounts[rng.IntN(len(amounts))]
+			}
+			if !r.AmountKnown {
+				r.Amount.Minor = 0
+			}
+			recs = append(recs, r)
+			if rng.IntN(10) == 0 {
+				recs = append(recs, reconcile.Record{
+					Provider: p, Kind: reconcile.KindReversal, TxID: "V" + r.TxID, RelatedTxID: r.TxID,
+					Amount: r.Amount, AmountKnown: true, Status: reconcile.StatusSucceeded,
+					OccurredAt: r.OccurredAt.Add(time.Duration(rng.Int64N(int64(3 * time.Hour)))),
+				})
+			}
+		}
+		if rng.IntN(50) == 0 {
+			recs = append(recs, reconcile.Record{
+				Provider: p, Kind: reconcile.KindSettlement, TxID: fmt.Sprintf("S%d", i),
+				Amount: l.Amount, AmountKnown: true, Status: reconcile.StatusSucceeded, OccurredAt: at(),
+			})
+		}
+	}
+	slices.SortStableFunc(ledger, func(a, b reconcile.LedgerEntry) int { return a.OccurredAt.Compare(b.OccurredAt) })
+	slices.SortStableFunc(recs, func(a, b reconcile.Record) int { return a.OccurredAt.Compare(b.OccurredAt) })
+	return ledger, recs
+}
+
+// TestEveryItemOnce checks, over seeded random inputs, that every ledger
+// entry and record inside the window is reported exactly once or counted
+// quiet, that what must be reported is, that every match balances, that
+// nothing outside the window is reported alone, and that output is
+// deterministic.
+func TestEveryItemOnce(t *testing.T) {
+	t.Parallel()
+	w := reconcile.Window{From: day.From, To: day.From.Add(48 * time.Hour)}
+	grace := 6 * time.Hour
+	for seed := range uint64(40) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			t.Parallel()
+			ledger, recs := generate(seed, 600, w.Grow(grace))
+			cfg := matchers.Config{
+				Window: w, Grace: grace, Tolerance: 40 * time.Minute, Now: w.To,
+				HeuristicProviders: []reconcile.Provider{reconcile.KopoKopo},
+			}
+			var c collector
+			st, err := matchers.Match(context.Background(), cfg, seq(ledger), seq(recs), &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			seenL := map[int64]int{}
+			seenR := map[string]int{}
+			note := func(inWindow *bool, l *reconcile.LedgerEntry, rs []reconcile.Record) {
+				if l != nil && w.Contains(l.OccurredAt) {
+					seenL[l.ID]++
+					*inWindow = true
+				}
+				for _, r := range rs {
+					if w.Contains(r.OccurredAt) {
+						seenR[r.TxID]++
+						*inWindow = true
+					}
+				}
+			}
+			for _, m := range c.matches {
+				in := false
+				note(&in, &m.Ledger, m.Records)
+				if !in {
+					t.Errorf("match outside the window reported: %s", matchLine(m))
+				}
+				var sum int64
+				known := true
+				for _, r := range m.Records {
+					if r.Kind != reconcile.KindReversal {
+						sum += r.Amount.Minor
+						known = known && r.AmountKnown
+					}
+				}
+				if known && sum != m.Ledger.Amount.Minor {
+					t.Errorf("match does not balance: ledger %d, records %d: %s", m.Ledger.Amount.Minor, sum, matchLine(m))
+				}
+			}
+			for _, d := range c.discs {
+				in := false
+				if d.Kind == reconcile.DuplicatePayment {
+					// The ledger entry is context here: its match reports it.
+					note(&in, nil, d.Records)
+					in = in || (d.Ledger != nil && w.Contains(d.Ledger.OccurredAt))
+				} else {
+					note(&in, d.Ledger, d.Records)
+				}
+				if !in {
+					t.Errorf("discrepancy outside the window reported: %s", discLine(d))
+				}
+				if d.Detail == "" {
+					t.Errorf("discrepancy without detail: %s", discLine(d))
+				}
+				if d.Kind == reconcile.AmountMismatch && d.Difference != d.ProviderAmount-d.LedgerAmount {
+					t.Errorf("difference %d is not provider %d − ledger %d", d.Difference, d.ProviderAmount, d.LedgerAmount)
+				}
+			}
+
+			var wantL, wantR, mustTotal, gotTotal int64
+			for _, l := range ledger {
+				if !w.Contains(l.OccurredAt) {
+					continue
+				}
+				wantL++
+				if n := seenL[l.ID]; n > 1 {
+					t.Errorf("ledger %s reported %d times", l.Reference, n)
+				} else if (l.Status == reconcile.LedgerPaid || l.Status == reconcile.LedgerRefunded) && n == 0 {
+					t.Errorf("paid ledger entry %s not reported", l.Reference)
+				}
+				if l.Status == reconcile.LedgerPaid || l.Status == reconcile.LedgerRefunded {
+					mustTotal += l.Amount.Minor
+					if seenL[l.ID] == 1 {
+						gotTotal += l.Amount.Minor
+					}
+				}
+			}
+			for _, r := range recs {
+				if !w.Contains(r.OccurredAt) || r.Kind == reconcile.KindSettlement {
+					continue
+				}
+				wantR++
+				n := seenR[r.TxID]
+				switch {
+				case n > 1:
+					t.Errorf("record %s reported %d times", r.TxID, n)
+				case n == 0 && r.Kind != reconcile.KindReversal && (r.Status == reconcile.StatusSucceeded || r.Status == reconcile.StatusReversed):
+					t.Errorf("received record %s not reported", r.TxID)
+				}
+			}
+			if int64(st.Ledger) != wantL || int64(st.Records) != wantR {
+				t.Errorf("stats count %d ledger, %d records; want %d, %d", st.Ledger, st.Records, wantL, wantR)
+			}
+			if reported := len(seenL) + len(seenR); reported+st.Quiet != st.Ledger+st.Records {
+				t.Errorf("%d reported + %d quiet ≠ %d items in the window", reported, st.Quiet, st.Ledger+st.Records)
+			}
+			if gotTotal != mustTotal {
+				t.Errorf("paid ledger total reported %d, want %d", gotTotal, mustTotal)
+			}
+			if len(c.matches) == 0 || len(c.discs) == 0 {
+				t.Errorf("generator too tame: %d matches, %d discrepancies", len(c.matches), len(c.discs))
+			}
+
+			var again collector
+			if _, err := matchers.Match(context.Background(), cfg, seq(ledger), seq(recs), &again); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(c.order, again.order) {
+				t.Error("two runs over the same input differ")
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/mizani/reconcile"
@@ -78,13 +79,17 @@ type PullJob struct {
 	Settle time.Duration
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
+	// Workers is how many chunks are pulled at once; the provider client's
+	// rate limit still bounds the requests. Default 1.
+	Workers int
 	// Logger receives one line per chunk. Default: discard.
 	Logger *slog.Logger
 }
 
-// PullWindow pulls w in chunks of job.Chunk, oldest first, skipping chunks
-// an earlier pull finished. It stops at the first chunk that fails and
-// returns the counts so far with the error; running it again resumes there.
+// PullWindow pulls w in chunks of job.Chunk, oldest first, job.Workers at a
+// time, skipping chunks an earlier pull finished. It stops at the first chunk
+// that fails and returns the counts so far with the error; running it again
+// resumes, fetching only the chunks not yet done.
 func PullWindow(ctx context.Context, job PullJob, w reconcile.Window) (PullStats, error) {
 	if job.Puller == nil || job.Sink == nil || job.Provider == "" || job.Scope == "" {
 		return PullStats{}, errors.New("pull: Provider, Scope, Puller and Sink are required")
@@ -99,39 +104,75 @@ func PullWindow(ctx context.Context, job PullJob, w reconcile.Window) (PullStats
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	workers := max(job.Workers, 1)
 	provider := string(job.Provider)
 	chunks := w.Split(chunk)
-	var total PullStats
-	for i, c := range chunks {
-		if err := ctx.Err(); err != nil {
-			return total, fmt.Errorf("pull %s %s: %w", provider, c, err)
-		}
-		if job.Checkpoints != nil {
-			done, err := job.Checkpoints.ChunkDone(ctx, provider, job.Scope, c)
-			if err != nil {
-				return total, fmt.Errorf("pull %s %s: reading checkpoint: %w", provider, c, err)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		total    PullStats
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	next := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				st, err := pullChunk(ctx, job, provider, chunks[i], settle, now)
+				mu.Lock()
+				total = total.Add(st)
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				mu.Unlock()
+				if err == nil {
+					logger.InfoContext(ctx, "pull chunk done", "provider", provider, "scope", job.Scope,
+						"chunk", chunks[i].String(), "n", i+1, "of", len(chunks), "skipped", st.Skipped,
+						"payloads", st.Payloads, "duplicates", st.Duplicates, "records", st.Records)
+				}
 			}
-			if done {
-				total.Skipped++
-				logger.InfoContext(ctx, "pull chunk skipped, already done",
-					"provider", provider, "scope", job.Scope, "chunk", c.String(), "n", i+1, "of", len(chunks))
-				continue
-			}
-		}
-		st, err := job.Puller.Pull(ctx, c, job.Sink)
-		st.Chunks, st.Skipped = 1, 0
-		total = total.Add(st)
-		if err != nil {
-			return total, fmt.Errorf("pull %s %s chunk %s: %w", provider, job.Scope, c, err)
-		}
-		if job.Checkpoints != nil && !c.To.Add(settle).After(now()) {
-			if err := job.Checkpoints.MarkChunkDone(ctx, provider, job.Scope, c, st.Records); err != nil {
-				return total, fmt.Errorf("pull %s %s: marking chunk done: %w", provider, c, err)
-			}
-		}
-		logger.InfoContext(ctx, "pull chunk done",
-			"provider", provider, "scope", job.Scope, "chunk", c.String(), "n", i+1, "of", len(chunks),
-			"payloads", st.Payloads, "duplicates", st.Duplicates, "records", st.Records)
+		})
 	}
-	return total, nil
+feed:
+	for i := range chunks {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = fmt.Errorf("pull %s %s: %w", provider, job.Scope, context.Cause(ctx))
+	}
+	return total, firstErr
+}
+
+// pullChunk pulls one chunk unless it is already done, and marks it done
+// when it is final.
+func pullChunk(ctx context.Context, job PullJob, provider string, c reconcile.Window, settle time.Duration, now func() time.Time) (PullStats, error) {
+	if job.Checkpoints != nil {
+		done, err := job.Checkpoints.ChunkDone(ctx, provider, job.Scope, c)
+		if err != nil {
+			return PullStats{}, fmt.Errorf("pull %s %s: reading checkpoint: %w", provider, c, err)
+		}
+		if done {
+			return PullStats{Skipped: 1}, nil
+		}
+	}
+	st, err := job.Puller.Pull(ctx, c, job.Sink)
+	st.Chunks, st.Skipped = 1, 0
+	if err != nil {
+		return st, fmt.Errorf("pull %s %s chunk %s: %w", provider, job.Scope, c, err)
+	}
+	if job.Checkpoints != nil && !c.To.Add(settle).After(now()) {
+		if err := job.Checkpoints.MarkChunkDone(ctx, provider, job.Scope, c, st.Records); err != nil {
+			return st, fmt.Errorf("pull %s %s: marking chunk done: %w", provider, c, err)
+		}
+	}
+	return st, nil
 }

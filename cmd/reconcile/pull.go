@@ -22,6 +22,7 @@ type pullOptions struct {
 	company                bool
 	chunk                  time.Duration
 	rate                   float64
+	workers                int
 	baseURL, apiVersion    string
 }
 
@@ -50,6 +51,7 @@ K2_CALLBACK_URL, and polls one till (--till) or the whole company (default).`,
 	f.BoolVar(&o.company, "company", false, "poll every till of the Kopo Kopo company (the default)")
 	f.DurationVar(&o.chunk, "chunk", 24*time.Hour, "length of one request's time range")
 	f.Float64Var(&o.rate, "rate", 5, "most API requests per second")
+	f.IntVar(&o.workers, "workers", 4, "chunks fetched at once (within --rate)")
 	f.StringVar(&o.baseURL, "base-url", envOr(kopokopo.EnvBaseURL, kopokopo.DefaultBaseURL), "Kopo Kopo API root (env K2_BASE_URL)")
 	f.StringVar(&o.apiVersion, "api-version", envOr(kopokopo.EnvAPIVersion, "v1"), "Kopo Kopo API version, v1 or v2 (env K2_API_VERSION)")
 	cmd.MarkFlagRequired("provider")
@@ -75,8 +77,8 @@ func (a *app) pull(cmd *cobra.Command, o pullOptions) error {
 	if o.till != "" && o.company {
 		return badInput(errors.New("--till and --company exclude each other"))
 	}
-	if o.chunk < time.Minute || o.rate <= 0 {
-		return badInput(errors.New("--chunk must be at least 1m and --rate positive"))
+	if o.chunk < time.Minute || o.rate <= 0 || o.workers < 1 {
+		return badInput(errors.New("--chunk must be at least 1m, --rate and --workers positive"))
 	}
 	var puller interface {
 		sources.Puller
@@ -104,7 +106,7 @@ func (a *app) pull(cmd *cobra.Command, o pullOptions) error {
 	start := time.Now()
 	stats, err := sources.PullWindow(ctx, sources.PullJob{
 		Provider: provider, Scope: puller.Scope(), Puller: puller, Sink: st, Checkpoints: st,
-		Chunk: o.chunk, Logger: a.logger,
+		Chunk: o.chunk, Workers: o.workers, Logger: a.logger,
 	}, w)
 	fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s: %d chunks fetched, %d skipped as done; %d payloads stored, %d already stored; %d records (%s)\n",
 		provider, puller.Scope(), w, stats.Chunks, stats.Skipped, stats.Payloads, stats.Duplicates, stats.Records,

@@ -69,7 +69,7 @@ type Config struct {
 	RetryMax  time.Duration
 	// PollInterval is the first wait before reading a polling result; it
 	// doubles up to 10 s. PollTimeout is how long to wait for the result to
-	// become final. Defaults 1 s and 5 min.
+	// become final. Defaults 250 ms and 5 min.
 	PollInterval time.Duration
 	PollTimeout  time.Duration
 	// Logger receives retries and token refreshes. Default: discard.
@@ -114,7 +114,7 @@ func New(cfg Config) (*Client, error) {
 	cfg.MaxRetries = cmp.Or(cfg.MaxRetries, 6)
 	cfg.RetryBase = cmp.Or(cfg.RetryBase, 500*time.Millisecond)
 	cfg.RetryMax = cmp.Or(cfg.RetryMax, 30*time.Second)
-	cfg.PollInterval = cmp.Or(cfg.PollInterval, time.Second)
+	cfg.PollInterval = cmp.Or(cfg.PollInterval, 250*time.Millisecond)
 	cfg.PollTimeout = cmp.Or(cfg.PollTimeout, 5*time.Minute)
 	logger := cfg.Logger
 	if logger == nil {

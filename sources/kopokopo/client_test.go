@@ -178,7 +178,7 @@ func TestPullWithFaultsStoresEachTransactionOnce(t *testing.T) {
 	st := store.New(pgtest.New(t))
 	w := reconcile.Window{From: day0, To: day0.Add(3 * 24 * time.Hour)}
 	job := sources.PullJob{Provider: reconcile.KopoKopo, Scope: "company", Puller: kopokopo.Puller{Client: e.client},
-		Sink: st, Checkpoints: st, Chunk: 6 * time.Hour, Logger: slog.New(slog.NewTextHandler(e.logs, nil))}
+		Sink: st, Checkpoints: st, Chunk: 6 * time.Hour, Workers: 3, Logger: slog.New(slog.NewTextHandler(e.logs, nil))}
 	stats, err := sources.PullWindow(context.Background(), job, w)
 	if err != nil {
 		t.Fatalf("PullWindow: %v", err)

@@ -183,11 +183,13 @@ func Match(ctx context.Context, cfg Config, ledger iter.Seq2[reconcile.LedgerEnt
 
 // ledgerNode is a ledger entry waiting for, or holding, its records.
 type ledgerNode struct {
-	e        reconcile.LedgerEntry
-	records  []*recordNode // joined by reference (pass 1)
-	heur     *recordNode   // joined by pass 2
-	inWindow bool
-	done     bool
+	e       reconcile.LedgerEntry
+	records []*recordNode // joined by reference (pass 1)
+	heur    *recordNode   // joined by pass 2
+	// refSlot and provSlot are the slots the entry is indexed in, if any.
+	refSlot, provSlot *slot
+	inWindow          bool
+	done              bool
 }
 
 // recordNode is a provider record waiting for its ledger entry.
@@ -200,10 +202,11 @@ type recordNode struct {
 	// payment a reversal record joined.
 	reversals  []*recordNode
 	reversalOf *recordNode
-	inWindow   bool
-	done       bool
-	// indexed is true while the record waits in recByRef/recByProvRef.
-	indexed bool
+	// mSlot and pSlot are the slots the record waits in, under its
+	// merchant and provider references, until it joins a ledger entry.
+	mSlot, pSlot *slot
+	inWindow     bool
+	done         bool
 }
 
 // queued is one item in arrival order; exactly one field is set.
@@ -217,17 +220,6 @@ func (q queued) time() time.Time {
 		return q.l.e.OccurredAt
 	}
 	return q.r.r.OccurredAt
-}
-
-type refKey struct {
-	p   reconcile.Provider
-	d   reconcile.Direction
-	ref string
-}
-
-type txKey struct {
-	p  reconcile.Provider
-	tx string
 }
 
 type engine struct {
@@ -245,12 +237,14 @@ type engine struct {
 	queue []queued
 	head  int
 
-	ledgerByRef     map[refKey]*ledgerNode
-	ledgerByProvRef map[refKey]*ledgerNode
-	recByRef        map[refKey][]*recordNode
-	recByProvRef    map[refKey][]*recordNode
-	recByTx         map[txKey]*recordNode
-	heur            *heuristics
+	ids   interner
+	slots map[key]*slot
+	txs   txIndex
+	heur  *heuristics
+
+	ledgerNodes slab[ledgerNode]
+	recordNodes slab[recordNode]
+	slotValues  slab[slot]
 }
 
 func newEngine(cfg Config, out Output) *engine {
@@ -258,12 +252,9 @@ func newEngine(cfg Config, out Output) *engine {
 		cfg:             cfg,
 		out:             out,
 		hold:            cfg.Grace + 2*cfg.Tolerance,
-		ledgerByRef:     make(map[refKey]*ledgerNode),
-		ledgerByProvRef: make(map[refKey]*ledgerNode),
-		recByRef:        make(map[refKey][]*recordNode),
-		recByProvRef:    make(map[refKey][]*recordNode),
-		recByTx:         make(map[txKey]*recordNode),
-		heur:            newHeuristics(cfg),
+		slots: make(map[key]*slot),
+		txs:   txIndex{span: cfg.Grace + 2*cfg.Tolerance},
+		heur:  newHeuristics(cfg),
 	}
 }
 
@@ -281,35 +272,56 @@ func (e *engine) addLedger(l reconcile.LedgerEntry) error {
 	if err := e.advance(l.OccurredAt); err != nil {
 		return err
 	}
-	n := &ledgerNode{e: l, inWindow: e.cfg.Window.Contains(l.OccurredAt)}
+	n := e.ledgerNodes.new()
+	n.e, n.inWindow = l, e.cfg.Window.Contains(l.OccurredAt)
 	if n.inWindow {
 		e.stats.Ledger++
 	}
-	// Claim records that arrived first.
+	// Claim the records that arrived first, and wait for the others.
+	pd := e.ids.id(l.Provider, l.Direction)
 	if l.Reference != "" {
-		k := refKey{l.Provider, l.Direction, l.Reference}
-		e.claim(n, e.recByRef, k)
-		e.claim(n, e.recByProvRef, k)
-		if _, taken := e.ledgerByRef[k]; !taken {
-			e.ledgerByRef[k] = n
+		// Take the slot before claiming, so that it is not released when the
+		// last waiting record leaves it.
+		s := e.slot(key{l.Reference, pd})
+		if s.ledger == nil {
+			s.ledger, n.refSlot = n, s
 		}
+		e.claim(n, s.byMerchant)
+		e.claim(n, s.byProvider)
 	}
 	if l.ProviderReference != "" {
-		k := refKey{l.Provider, l.Direction, l.ProviderReference}
-		e.claim(n, e.recByProvRef, k)
-		if _, taken := e.ledgerByProvRef[k]; !taken {
-			e.ledgerByProvRef[k] = n
+		s := e.slot(key{l.ProviderReference, pd})
+		if s.ledgerProv == nil {
+			s.ledgerProv, n.provSlot = n, s
 		}
+		e.claim(n, s.byProvider)
+		e.release(s)
 	}
 	e.heur.addLedger(n)
 	e.push(queued{l: n})
 	return nil
 }
 
-// claim joins to n the waiting records indexed under k in m that are within
-// Grace of it.
-func (e *engine) claim(n *ledgerNode, m map[refKey][]*recordNode, k refKey) {
-	waiting := m[k]
+// slot returns the slot of k, creating it if need be.
+func (e *engine) slot(k key) *slot {
+	s := e.slots[k]
+	if s == nil {
+		s = e.slotValues.new()
+		s.k = k
+		e.slots[k] = s
+	}
+	return s
+}
+
+// release forgets s once nothing waits in it.
+func (e *engine) release(s *slot) {
+	if s != nil && s.empty() {
+		delete(e.slots, s.k)
+	}
+}
+
+// claim joins to n the waiting records that are within Grace of it.
+func (e *engine) claim(n *ledgerNode, waiting []*recordNode) {
 	if len(waiting) == 0 {
 		return
 	}
@@ -343,83 +355,93 @@ func (e *engine) addRecord(r reconcile.Record) error {
 		}
 		return nil
 	}
-	n := &recordNode{r: r, inWindow: inWindow}
+	n := e.recordNodes.new()
+	n.r, n.inWindow = r, inWindow
 	if inWindow {
 		e.stats.Records++
 	}
 	if r.Kind == reconcile.KindReversal {
-		if orig := e.recByTx[txKey{r.Provider, r.RelatedTxID}]; r.RelatedTxID != "" && orig != nil && !orig.done {
-			n.reversalOf = orig
-			orig.reversals = append(orig.reversals, n)
+		if r.RelatedTxID != "" {
+			if orig := e.txs.get(r.Provider, r.RelatedTxID); orig != nil && !orig.done {
+				n.reversalOf = orig
+				orig.reversals = append(orig.reversals, n)
+			}
 		}
 		e.push(queued{r: n})
 		return nil
 	}
 	if r.TxID != "" {
-		e.recByTx[txKey{r.Provider, r.TxID}] = n
+		e.txs.add(n)
 	}
-	if l := e.findLedger(r); l != nil {
-		e.join(l, n)
-	} else {
-		d := r.Direction()
-		n.indexed = true
-		if r.MerchantRef != "" {
-			k := refKey{r.Provider, d, r.MerchantRef}
-			e.recByRef[k] = append(e.recByRef[k], n)
-		}
-		if r.ProviderRef != "" {
-			k := refKey{r.Provider, d, r.ProviderRef}
-			e.recByProvRef[k] = append(e.recByProvRef[k], n)
-		}
-	}
+	e.placeRecord(n)
 	e.heur.addRecord(n)
 	e.push(queued{r: n})
 	return nil
 }
 
-// findLedger returns the waiting ledger entry r joins by reference, trying
-// in turn ledger reference = merchant reference, ledger reference = provider
-// reference, and ledger provider reference = provider reference.
-func (e *engine) findLedger(r reconcile.Record) *ledgerNode {
-	d := r.Direction()
-	try := func(m map[refKey]*ledgerNode, ref string) *ledgerNode {
-		if ref == "" {
-			return nil
+// placeRecord joins n to the waiting ledger entry it matches by reference —
+// trying in turn ledger reference = merchant reference, ledger reference =
+// provider reference, and ledger provider reference = provider reference —
+// or else leaves it waiting under its references.
+func (e *engine) placeRecord(n *recordNode) {
+	r := &n.r
+	pd := e.ids.id(r.Provider, r.Direction())
+	var ms, ps *slot
+	if r.MerchantRef != "" {
+		ms = e.slots[key{r.MerchantRef, pd}]
+		if ms != nil && e.joinable(ms.ledger, r) {
+			e.join(ms.ledger, n)
+			return
 		}
-		l := m[refKey{r.Provider, d, ref}]
-		if l == nil || l.done || !e.within(l.e.OccurredAt, r.OccurredAt, e.cfg.Grace) {
-			return nil
-		}
-		return l
 	}
-	return cmp.Or(try(e.ledgerByRef, r.MerchantRef), try(e.ledgerByRef, r.ProviderRef), try(e.ledgerByProvRef, r.ProviderRef))
+	if r.ProviderRef != "" {
+		ps = e.slots[key{r.ProviderRef, pd}]
+		if ps != nil {
+			for _, l := range [2]*ledgerNode{ps.ledger, ps.ledgerProv} {
+				if e.joinable(l, r) {
+					e.join(l, n)
+					return
+				}
+			}
+		}
+	}
+	if r.MerchantRef != "" {
+		if ms == nil {
+			ms = e.slot(key{r.MerchantRef, pd})
+		}
+		ms.byMerchant, n.mSlot = append(ms.byMerchant, n), ms
+	}
+	if r.ProviderRef != "" {
+		if ps == nil {
+			ps = e.slot(key{r.ProviderRef, pd})
+		}
+		ps.byProvider, n.pSlot = append(ps.byProvider, n), ps
+	}
 }
 
+func (e *engine) joinable(l *ledgerNode, r *reconcile.Record) bool {
+	return l != nil && !l.done && e.within(l.e.OccurredAt, r.OccurredAt, e.cfg.Grace)
+}
+
+// unindexRecord takes r out of the slots it waits in.
 func (e *engine) unindexRecord(r *recordNode) {
-	if !r.indexed {
-		return
+	if s := r.mSlot; s != nil {
+		s.byMerchant = remove(s.byMerchant, r)
+		r.mSlot = nil
+		e.release(s)
 	}
-	r.indexed = false
-	d := r.r.Direction()
-	if r.r.MerchantRef != "" {
-		removeNode(e.recByRef, refKey{r.r.Provider, d, r.r.MerchantRef}, r)
-	}
-	if r.r.ProviderRef != "" {
-		removeNode(e.recByProvRef, refKey{r.r.Provider, d, r.r.ProviderRef}, r)
+	if s := r.pSlot; s != nil {
+		s.byProvider = remove(s.byProvider, r)
+		r.pSlot = nil
+		e.release(s)
 	}
 }
 
-func removeNode(m map[refKey][]*recordNode, k refKey, r *recordNode) {
-	list := m[k]
-	i := slices.Index(list, r)
-	if i < 0 {
-		return
+func remove(list []*recordNode, r *recordNode) []*recordNode {
+	if i := slices.Index(list, r); i >= 0 {
+		return slices.Delete(list, i, i+1)
 	}
-	if len(list) == 1 {
-		delete(m, k)
-		return
-	}
-	m[k] = slices.Delete(list, i, i+1)
+	return list
 }
 
 func (e *engine) push(q queued) {
@@ -467,13 +489,13 @@ func (e *engine) flush() error {
 func (e *engine) finalize(q queued) error {
 	if q.l != nil {
 		l := q.l
-		k := refKey{l.e.Provider, l.e.Direction, l.e.Reference}
-		if e.ledgerByRef[k] == l {
-			delete(e.ledgerByRef, k)
+		if s := l.refSlot; s != nil {
+			s.ledger, l.refSlot = nil, nil
+			e.release(s)
 		}
-		k.ref = l.e.ProviderReference
-		if e.ledgerByProvRef[k] == l {
-			delete(e.ledgerByProvRef, k)
+		if s := l.provSlot; s != nil {
+			s.ledgerProv, l.provSlot = nil, nil
+			e.release(s)
 		}
 		if l.done {
 			return nil
@@ -481,11 +503,6 @@ func (e *engine) finalize(q queued) error {
 		return e.resolveLedger(l)
 	}
 	r := q.r
-	if r.r.TxID != "" {
-		if k := (txKey{r.r.Provider, r.r.TxID}); e.recByTx[k] == r {
-			delete(e.recByTx, k)
-		}
-	}
 	e.unindexRecord(r)
 	if r.owner != nil || r.done || r.reversalOf != nil {
 		return nil // reported with its ledger entry or its payment

@@ -249,9 +249,9 @@ type engine struct {
 
 func newEngine(cfg Config, out Output) *engine {
 	return &engine{
-		cfg:             cfg,
-		out:             out,
-		hold:            cfg.Grace + 2*cfg.Tolerance,
+		cfg:   cfg,
+		out:   out,
+		hold:  cfg.Grace + 2*cfg.Tolerance,
 		slots: make(map[key]*slot),
 		txs:   txIndex{span: cfg.Grace + 2*cfg.Tolerance},
 		heur:  newHeuristics(cfg),

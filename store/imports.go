@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"iter"
@@ -23,12 +24,17 @@ type LedgerImport struct {
 var ledgerColumns = []string{"provider", "direction", "reference", "amount_minor", "currency", "status", "occurred_at",
 	"account", "provider_reference", "customer_phone", "description"}
 
-// ImportLedger loads entries into the ledger in one transaction: they are
-// streamed with COPY into a temporary table, then upserted on (provider,
-// direction, reference) with a single statement. An entry identical to the
-// stored one is left alone (its updated_at too), so importing the same file
-// twice changes nothing. If entries yields an error, nothing is imported and
-// that error is returned as is.
+// ImportLedger loads entries into the ledger in one transaction and returns
+// what changed. An entry identical to the stored one is left alone (its
+// updated_at too), so importing the same file twice changes nothing; a
+// changed entry is updated. If entries yields an error, nothing is imported
+// and that error is returned as is.
+//
+// Imports hold a lock that serializes them with every other writer of the
+// ledger (readers are not blocked), so the ledger cannot change under one.
+// Into an empty ledger the entries are streamed with COPY straight into
+// ledger_entries. Otherwise they are COPYed into a temporary table and merged
+// with one UPDATE of the changed entries and one INSERT of the new ones.
 //
 // Entries must be unique per (provider, direction, reference); the ledger
 // CSV reader guarantees it.
@@ -39,58 +45,103 @@ func (s *Store) ImportLedger(ctx context.Context, entries iter.Seq2[reconcile.Le
 		return res, fmt.Errorf("importing ledger: %w", err)
 	}
 	defer tx.Rollback()
+	// SHARE ROW EXCLUSIVE conflicts with itself and with INSERT/UPDATE/DELETE,
+	// not with SELECT.
+	if _, err := tx.ExecContext(ctx, `LOCK TABLE ledger_entries IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+		return res, fmt.Errorf("importing ledger: locking ledger_entries: %w", err)
+	}
+	var empty bool
+	if err := tx.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT FROM ledger_entries)`).Scan(&empty); err != nil {
+		return res, fmt.Errorf("importing ledger: %w", err)
+	}
+	if empty {
+		if res.New, err = copyLedger(ctx, tx, "ledger_entries", entries); err != nil {
+			return LedgerImport{}, err
+		}
+	} else if res, err = mergeLedger(ctx, tx, entries); err != nil {
+		return LedgerImport{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return LedgerImport{}, fmt.Errorf("importing ledger: commit: %w", err)
+	}
+	return res, nil
+}
+
+// mergeLedger stages entries in a temporary table and merges them into a
+// ledger that already holds rows. The caller holds the ledger lock, so a
+// plain UPDATE then INSERT cannot race another writer, and both are single
+// hash joins rather than a million speculative inserts.
+func mergeLedger(ctx context.Context, tx *sql.Tx, entries iter.Seq2[reconcile.LedgerEntry, error]) (LedgerImport, error) {
+	var res LedgerImport
 	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE ledger_stage (
 		provider text, direction text, reference text, amount_minor bigint, currency text, status text,
 		occurred_at timestamptz, account text, provider_reference text, customer_phone text, description text
 	) ON COMMIT DROP`); err != nil {
 		return res, fmt.Errorf("importing ledger: staging table: %w", err)
 	}
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("ledger_stage", ledgerColumns...))
+	staged, err := copyLedger(ctx, tx, "ledger_stage", entries)
 	if err != nil {
-		return res, fmt.Errorf("importing ledger: starting COPY: %w", err)
+		return res, err
+	}
+	// Fresh statistics let the planner hash the smaller side; the hash of a
+	// million keys needs about 80 MB, beyond the default work_mem.
+	for _, q := range []string{`ANALYZE ledger_stage`, `ANALYZE ledger_entries`, `SET LOCAL work_mem = '64MB'`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return res, fmt.Errorf("importing ledger: %s: %w", q, err)
+		}
+	}
+	key := `(l.provider, l.direction, l.reference) = (s.provider, s.direction, s.reference)`
+	var sets, olds, news []string
+	for _, c := range ledgerColumns[3:] {
+		sets = append(sets, c+" = s."+c)
+		olds = append(olds, "l."+c)
+		news = append(news, "s."+c)
+	}
+	updated, err := tx.ExecContext(ctx, `UPDATE ledger_entries l SET `+strings.Join(sets, ", ")+`, updated_at = now()
+		FROM ledger_stage s WHERE `+key+` AND (`+strings.Join(olds, ", ")+`) IS DISTINCT FROM (`+strings.Join(news, ", ")+`)`)
+	if err != nil {
+		return res, fmt.Errorf("importing ledger: updating changed entries: %w", err)
+	}
+	cols := strings.Join(ledgerColumns, ", ")
+	inserted, err := tx.ExecContext(ctx, `INSERT INTO ledger_entries (`+cols+`)
+		SELECT `+cols+` FROM ledger_stage s WHERE NOT EXISTS (SELECT FROM ledger_entries l WHERE `+key+`)`)
+	if err != nil {
+		return res, fmt.Errorf("importing ledger: inserting new entries: %w", err)
+	}
+	n, _ := updated.RowsAffected()
+	res.Updated = int(n)
+	n, _ = inserted.RowsAffected()
+	res.New = int(n)
+	res.Unchanged = staged - res.New - res.Updated
+	return res, nil
+}
+
+// copyLedger streams entries into table with COPY and returns how many it sent.
+func copyLedger(ctx context.Context, tx *sql.Tx, table string, entries iter.Seq2[reconcile.LedgerEntry, error]) (int, error) {
+	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(table, ledgerColumns...))
+	if err != nil {
+		return 0, fmt.Errorf("importing ledger: starting COPY: %w", err)
 	}
 	defer stmt.Close()
-	staged := 0
+	n := 0
 	for e, err := range entries {
 		if err != nil {
-			return res, err
+			return 0, err
 		}
 		if _, err := stmt.ExecContext(ctx, string(e.Provider), string(e.Direction), e.Reference, e.Amount.Minor,
 			string(e.Amount.Currency), string(e.Status), e.OccurredAt.UTC().Format(time.RFC3339Nano),
 			e.Account, e.ProviderReference, e.CustomerPhone, e.Description); err != nil {
-			return res, fmt.Errorf("importing ledger: copying %s %s %q: %w", e.Provider, e.Direction, e.Reference, err)
+			return 0, fmt.Errorf("importing ledger: copying %s %s %q: %w", e.Provider, e.Direction, e.Reference, err)
 		}
-		staged++
+		n++
 	}
 	if _, err := stmt.ExecContext(ctx); err != nil {
-		return res, fmt.Errorf("importing ledger: finishing COPY: %w", err)
+		return 0, fmt.Errorf("importing ledger: finishing COPY: %w", err)
 	}
 	if err := stmt.Close(); err != nil {
-		return res, fmt.Errorf("importing ledger: finishing COPY: %w", err)
+		return 0, fmt.Errorf("importing ledger: finishing COPY: %w", err)
 	}
-
-	cols := strings.Join(ledgerColumns, ", ")
-	var sets, olds, news []string
-	for _, c := range ledgerColumns[3:] {
-		sets = append(sets, c+" = EXCLUDED."+c)
-		olds = append(olds, "l."+c)
-		news = append(news, "EXCLUDED."+c)
-	}
-	q := `WITH up AS (
-		INSERT INTO ledger_entries AS l (` + cols + `)
-		SELECT ` + cols + ` FROM ledger_stage
-		ON CONFLICT (provider, direction, reference) DO UPDATE SET ` + strings.Join(sets, ", ") + `, updated_at = now()
-		WHERE (` + strings.Join(olds, ", ") + `) IS DISTINCT FROM (` + strings.Join(news, ", ") + `)
-		RETURNING (xmax = 0) AS inserted)
-	SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up`
-	if err := tx.QueryRowContext(ctx, q).Scan(&res.New, &res.Updated); err != nil {
-		return LedgerImport{}, fmt.Errorf("importing ledger: upserting: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return LedgerImport{}, fmt.Errorf("importing ledger: commit: %w", err)
-	}
-	res.Unchanged = staged - res.New - res.Updated
-	return res, nil
+	return n, nil
 }
 
 // BankImport counts what ImportBank did.

@@ -1,0 +1,213 @@
+package matchers_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/matchers"
+)
+
+var nairobi = mustZone("Africa/Nairobi")
+
+func mustZone(name string) *time.Location {
+	z, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return z
+}
+
+// eat is an instant in Nairobi on March 2026.
+func eat(d, h, m int) time.Time { return time.Date(2026, 3, d, h, m, 0, 0, nairobi) }
+
+func zar(minor int64) reconcile.Money { return reconcile.Money{Minor: minor, Currency: "ZAR"} }
+
+func settleRec(p reconcile.Provider, kind reconcile.Kind, tx string, amount reconcile.Money, at time.Time, mods ...func(*reconcile.Record)) reconcile.Record {
+	r := reconcile.Record{Provider: p, Kind: kind, TxID: tx, Amount: amount, AmountKnown: true,
+		Status: reconcile.StatusSucceeded, OccurredAt: at.UTC(), Account: "E1"}
+	for _, m := range mods {
+		m(&r)
+	}
+	return r
+}
+
+func method(m string) func(*reconcile.Record) { return func(r *reconcile.Record) { r.Method = m } }
+
+func TestSettlement(t *testing.T) {
+	t.Parallel()
+	window := reconcile.Window{From: eat(2, 0, 0).UTC(), To: eat(4, 0, 0).UTC()}
+	s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: window, Zone: nairobi, Tolerance: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kes := func(minor int64) reconcile.Money { return reconcile.Money{Minor: minor, Currency: "KES"} }
+	ngn := func(minor int64) reconcile.Money { return reconcile.Money{Minor: minor, Currency: "NGN"} }
+	recs := []reconcile.Record{
+		// iKhokha, account E1: 1,000.00 by card on the margin day opens the balance.
+		settleRec(reconcile.IKhokha, reconcile.KindPayment, "I1", zar(100000), eat(1, 10, 0), method("card")),
+		// 2 March: it is settled; new takings by EFT and international card; a refund.
+		settleRec(reconcile.IKhokha, reconcile.KindSettlement, "IS1", zar(97150), eat(2, 6, 0)),
+		settleRec(reconcile.IKhokha, reconcile.KindPayment, "I2", zar(20000), eat(2, 9, 0), method("eft")),
+		settleRec(reconcile.IKhokha, reconcile.KindPayment, "I3", zar(10000), eat(2, 23, 59), method("international_card")),
+		settleRec(reconcile.IKhokha, reconcile.KindReversal, "IR1", zar(-5000), eat(2, 12, 0), func(r *reconcile.Record) { r.RelatedTxID = "I0" }),
+		settleRec(reconcile.IKhokha, reconcile.KindPayment, "I4", zar(7000), eat(2, 13, 0), rStatus(reconcile.StatusFailed)),
+		// 3 March: the settlement falls 2.75 short.
+		settleRec(reconcile.IKhokha, reconcile.KindSettlement, "IS2", zar(24000), eat(3, 6, 0)),
+		// Kora reports its own fee and VAT.
+		settleRec(reconcile.Kora, reconcile.KindPayment, "K1", ngn(500000), eat(2, 11, 0), func(r *reconcile.Record) {
+			r.Account, r.Fee, r.VAT, r.FeeKnown = "", ngn(7500), ngn(563), true
+		}),
+		// Kopo Kopo: two tills, settled as one merchant; one payment reversed
+		// by status only, another by status and by a reversal record.
+		settleRec(reconcile.KopoKopo, reconcile.KindPayment, "Q1", kes(600000), eat(2, 8, 0), func(r *reconcile.Record) { r.Account = "T1" }),
+		settleRec(reconcile.KopoKopo, reconcile.KindPayment, "Q2", kes(400000), eat(2, 9, 0), func(r *reconcile.Record) { r.Account = "T2" }),
+		settleRec(reconcile.KopoKopo, reconcile.KindPayment, "Q3", kes(10000), eat(2, 9, 30), func(r *reconcile.Record) { r.Account, r.Status = "T2", reconcile.StatusReversed }),
+		settleRec(reconcile.KopoKopo, reconcile.KindPayment, "Q4", kes(20000), eat(2, 9, 40), func(r *reconcile.Record) { r.Account, r.Status = "T2", reconcile.StatusReversed }),
+		settleRec(reconcile.KopoKopo, reconcile.KindReversal, "QR4", kes(20000), eat(2, 10, 0), func(r *reconcile.Record) { r.Account, r.RelatedTxID = "T2", "Q4" }),
+		settleRec(reconcile.KopoKopo, reconcile.KindPayout, "QP1", kes(50000), eat(2, 11, 0), func(r *reconcile.Record) { r.Account = "T1" }),
+		settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "QS1", kes(950000), eat(3, 10, 0), func(r *reconcile.Record) { r.Account = "" }),
+		// After the window: ignored.
+		settleRec(reconcile.IKhokha, reconcile.KindPayment, "I9", zar(100000), eat(4, 0, 0), method("card")),
+	}
+	for _, r := range recs {
+		if err := s.AddRecord(r); err != nil {
+			t.Fatalf("AddRecord(%s): %v", r.TxID, err)
+		}
+	}
+	bank := []reconcile.BankLine{
+		{ValueDate: time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC), Amount: kes(930000), Provider: reconcile.KopoKopo},
+		{ValueDate: time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC), Amount: kes(5000), Provider: ""},
+	}
+	for _, b := range bank {
+		if err := s.AddBankLine(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, discs := s.Result()
+
+	d2, d3 := eat(2, 0, 0), eat(3, 0, 0)
+	want := []reconcile.SettlementDay{
+		// Fees: 2% of 200.00 = 4.00, 3.25% of 100.00 = 3.25. Net 300 − 7.25 − 50 = 242.75.
+		{Provider: reconcile.IKhokha, Account: "E1", Currency: "ZAR", Day: d2, Transactions: 2, Gross: 30000, Fees: 725, Reversals: 5000,
+			NetExpected: 24275, Settled: 97150, Variance: 97150 - 24275, Unsettled: 24275},
+		{Provider: reconcile.IKhokha, Account: "E1", Currency: "ZAR", Day: d3, Settled: 24000, Variance: 24000, Unsettled: 275},
+		// Gross 10,300.00 (Q3 and Q4 were received, then reversed); reversals 100 + 200; payout 500.
+		{Provider: reconcile.KopoKopo, Account: "", Currency: "KES", Day: d2, Transactions: 5, Gross: 1030000, Reversals: 30000, Payouts: 50000,
+			NetExpected: 950000, Variance: -950000, Unsettled: 950000},
+		{Provider: reconcile.KopoKopo, Account: "", Currency: "KES", Day: d3, Settled: 950000, Variance: 950000, Unsettled: 0},
+		{Provider: reconcile.Kora, Account: "", Currency: "NGN", Day: d2, Transactions: 1, Gross: 500000, Fees: 8063,
+			NetExpected: 491937, Variance: -491937, Unsettled: 491937},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d:\n%s", len(rows), len(want), dumpRows(rows))
+	}
+	for i := range want {
+		if !rows[i].Day.Equal(want[i].Day) {
+			t.Errorf("row %d day %s, want %s", i, rows[i].Day, want[i].Day)
+		}
+		rows[i].Day = want[i].Day
+		if rows[i] != want[i] {
+			t.Errorf("row %d\n got %+v\nwant %+v", i, rows[i], want[i])
+		}
+	}
+
+	wantDetails := []string{
+		"iKhokha settled 240.00 ZAR on 2026-03-03 for account E1; 242.75 ZAR was owed up to the end of 2026-03-02 — 2.75 short",
+		"Kopo Kopo reports settling 9,500.00 KES on 2026-03-03; the bank statement shows 9,300.00 KES from Kopo Kopo that day — 200.00 short",
+	}
+	var got []string
+	for _, d := range discs {
+		got = append(got, d.Detail)
+		if d.Kind != reconcile.SettlementVariance || d.Difference != d.ProviderAmount-d.LedgerAmount || !d.ProviderAmountKnown {
+			t.Errorf("bad discrepancy %+v", d)
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(wantDetails, "\n") {
+		t.Errorf("discrepancies\n got %q\nwant %q", got, wantDetails)
+	}
+}
+
+func dumpRows(rows []reconcile.SettlementDay) string {
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%+v\n", r)
+	}
+	return b.String()
+}
+
+func TestSettlementFeeRounding(t *testing.T) {
+	t.Parallel()
+	window := reconcile.Window{From: eat(2, 0, 0).UTC(), To: eat(3, 0, 0).UTC()}
+	fees := matchers.FeeSchedule{reconcile.Pixel: {
+		"":     {Percent: decimal.RequireFromString("2")},
+		"card": {Percent: decimal.RequireFromString("1.5"), Fixed: 300},
+	}}
+	tests := []struct {
+		name     string
+		rule     reconcile.RoundingRule
+		method   string
+		amount   int64
+		wantFees int64
+	}{
+		// 2% of 0.25 is 0.005: a half.
+		{"half-even down", reconcile.RoundHalfEven, "", 25, 0},
+		{"half-even up", reconcile.RoundHalfEven, "", 75, 2}, // 0.015 → 0.02
+		{"half-up", reconcile.RoundHalfUp, "", 25, 1},
+		{"down", reconcile.RoundDown, "", 99, 1}, // 0.0198 → 0.01
+		{"up", reconcile.RoundUp, "", 51, 2},     // 0.0102 → 0.02
+		{"default rule is half-even", "", "", 25, 0},
+		{"method rate plus fixed", reconcile.RoundHalfEven, "card", 10000, 150 + 300},
+		{"unknown method falls back", reconcile.RoundHalfEven, "eft", 10000, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: window, Zone: nairobi, Fees: fees, Rounding: tt.rule})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := settleRec(reconcile.Pixel, reconcile.KindPayment, "P1", zar(tt.amount), eat(2, 12, 0), method(tt.method))
+			if err := s.AddRecord(r); err != nil {
+				t.Fatal(err)
+			}
+			rows, _ := s.Result()
+			if len(rows) != 1 || rows[0].Fees != tt.wantFees {
+				t.Fatalf("rows %+v, want fees %d", rows, tt.wantFees)
+			}
+		})
+	}
+}
+
+func TestSettlementErrors(t *testing.T) {
+	t.Parallel()
+	window := reconcile.Window{From: eat(2, 0, 0).UTC(), To: eat(3, 0, 0).UTC()}
+	for _, tt := range []struct {
+		name string
+		cfg  matchers.SettlementConfig
+		want string
+	}{
+		{"no zone", matchers.SettlementConfig{Window: window}, "Zone is required"},
+		{"empty window", matchers.SettlementConfig{Zone: nairobi}, "empty window"},
+		{"bad rounding", matchers.SettlementConfig{Window: window, Zone: nairobi, Rounding: "sideways"}, `unknown rounding rule "sideways"`},
+		{"negative tolerance", matchers.SettlementConfig{Window: window, Zone: nairobi, Tolerance: -1}, "Tolerance must not be negative"},
+	} {
+		if _, err := matchers.NewSettlement(tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: window, Zone: nairobi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := settleRec(reconcile.Kora, reconcile.KindPayment, "K1", zar(100), eat(2, 12, 0), func(r *reconcile.Record) {
+		r.Fee, r.FeeKnown = reconcile.Money{Minor: 1, Currency: "NGN"}, true
+	})
+	if err := s.AddRecord(r); err == nil || !strings.Contains(err.Error(), "kora payment K1: fee in NGN") {
+		t.Errorf("mixed-currency fee: error %v", err)
+	}
+}

@@ -87,3 +87,23 @@ func BenchmarkMatch1M(b *testing.B) {
 		b.Fatalf("unexpected result: %d matches, %d discrepancies", c.matches, c.discs)
 	}
 }
+
+// TestMemoryBoundedByWindow checks that the items held at once depend on
+// the look-around span, not on the length of the streams: 200,000 orders
+// over 30 days (about 6,700 a day) with a 24 h grace never hold more than
+// about two days' worth of items.
+func TestMemoryBoundedByWindow(t *testing.T) {
+	t.Parallel()
+	const n = 200_000
+	ledger, recs, w := benchInput(n)
+	cfg := matchers.Config{Window: w, Now: w.To, HeuristicProviders: []reconcile.Provider{reconcile.KopoKopo}}
+	st, err := matchers.Match(context.Background(), cfg, seq(ledger), seq(recs), &counter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	perDay := 2 * n / 30
+	if st.PeakPending > 2*perDay+perDay/2 {
+		t.Errorf("held %d items at once; a day has %d", st.PeakPending, perDay)
+	}
+	t.Logf("held at most %d of %d items (%d a day)", st.PeakPending, 2*n, perDay)
+}

@@ -322,9 +322,11 @@ type failOutput struct{ err error }
 func (f failOutput) Match(reconcile.Match) error             { return f.err }
 func (f failOutput) Discrepancy(reconcile.Discrepancy) error { return f.err }
 
+var errDisk = errors.New("disk full")
+
 func TestMatchOutputError(t *testing.T) {
 	t.Parallel()
-	disk := errors.New("disk full")
+	disk := errDisk
 	_, err := matchers.Match(context.Background(), matchers.Config{Window: day, Now: day.To},
 		seq([]reconcile.LedgerEntry{led("A1")}), seq([]reconcile.Record{rec("T1", "A1")}), failOutput{disk})
 	if !errors.Is(err, disk) {

@@ -1,0 +1,80 @@
+package matchers_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/matchers"
+)
+
+func TestSummary(t *testing.T) {
+	t.Parallel()
+	ledger := []reconcile.LedgerEntry{
+		led("A1"),                  // matched
+		led("A2", lAmount(150000)), // amount_mismatch: 500.00 short
+		led("A3"),                  // missing_in_provider
+		led("A4", lStatus(reconcile.LedgerFailed)), // quiet: not counted
+		led("A5"), // matched, plus a duplicate
+		led("P1", func(l *reconcile.LedgerEntry) { l.Direction, l.Provider = reconcile.Out, reconcile.Pixel }), // payout matched
+	}
+	recs := []reconcile.Record{
+		rec("T1", "A1"),
+		rec("T2", "A2"),
+		rec("T5", "A5"),
+		rec("T7", "Z9", rAmount(30000)), // missing_in_ledger
+		rec("T6", "A5", rAt(time.Minute)),
+		rec("TP-later", "P1-none", rStatus(reconcile.StatusFailed), rAt(2*time.Minute)), // quiet: not counted
+		rec("TP", "P1", rKind(reconcile.KindPayout), rAt(3*time.Minute), func(r *reconcile.Record) { r.Provider = reconcile.Pixel }),
+	}
+	for i := range ledger {
+		ledger[i].ID = int64(i + 1)
+	}
+	sum := matchers.NewSummary()
+	var c collector
+	cfg := matchers.Config{Window: day, Now: day.To}
+	if _, err := matchers.Match(context.Background(), cfg, seq(ledger), seq(recs), matchers.Tee(&c, sum)); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.matches) != 3 || len(c.discs) != 4 {
+		t.Fatalf("tee passed on %d matches and %d discrepancies, want 3 and 4", len(c.matches), len(c.discs))
+	}
+	if err := sum.Discrepancy(reconcile.Discrepancy{Kind: reconcile.SettlementVariance, Provider: reconcile.KopoKopo, Currency: "KES", Difference: -275}); err != nil {
+		t.Fatal(err)
+	}
+	want := []reconcile.SummaryLine{
+		{Provider: reconcile.KopoKopo, Currency: "KES",
+			LedgerCount: 4, LedgerTotal: 100000 + 150000 + 100000 + 100000,
+			ProviderCount: 5, ProviderTotal: 5*100000 - 70000,
+			MatchedCount: 2, MatchedTotal: 200000,
+			DiscrepancyCount: 5, DiscrepancyTotal: 50000 + 100000 + 100000 + 30000 + 275},
+		{Provider: reconcile.Pixel, Currency: "KES",
+			LedgerCount: 1, LedgerTotal: -100000, ProviderCount: 1, ProviderTotal: -100000,
+			MatchedCount: 1, MatchedTotal: -100000},
+	}
+	got := sum.Lines()
+	if len(got) != len(want) {
+		t.Fatalf("lines %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestTeeStopsAtFirstError(t *testing.T) {
+	t.Parallel()
+	var after collector
+	out := matchers.Tee(failOutput{errDisk}, &after)
+	if err := out.Match(reconcile.Match{}); err != errDisk {
+		t.Errorf("Match error %v, want %v", err, errDisk)
+	}
+	if err := out.Discrepancy(reconcile.Discrepancy{}); err != errDisk {
+		t.Errorf("Discrepancy error %v, want %v", err, errDisk)
+	}
+	if len(after.order) != 0 {
+		t.Errorf("outputs after the failing one were called: %q", after.order)
+	}
+}

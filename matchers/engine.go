@@ -258,7 +258,8 @@ func newEngine(cfg Config, out Output) *engine {
 	}
 }
 
-func (e *engine) within(a, b time.Time, d time.Duration) bool {
+// within reports whether a and b are at most d apart.
+func within(a, b time.Time, d time.Duration) bool {
 	diff := a.Sub(b)
 	return diff <= d && diff >= -d
 }
@@ -295,7 +296,6 @@ func (e *engine) addLedger(l reconcile.LedgerEntry) error {
 			s.ledgerProv, n.provSlot = n, s
 		}
 		e.claim(n, s.byProvider)
-		e.release(s)
 	}
 	e.heur.addLedger(n)
 	e.push(queued{l: n})
@@ -326,7 +326,7 @@ func (e *engine) claim(n *ledgerNode, waiting []*recordNode) {
 		return
 	}
 	for _, r := range slices.Clone(waiting) {
-		if r.owner == nil && !r.done && e.within(r.r.OccurredAt, n.e.OccurredAt, e.cfg.Grace) {
+		if r.owner == nil && !r.done && within(r.r.OccurredAt, n.e.OccurredAt, e.cfg.Grace) {
 			e.join(n, r)
 		}
 	}
@@ -420,7 +420,7 @@ func (e *engine) placeRecord(n *recordNode) {
 }
 
 func (e *engine) joinable(l *ledgerNode, r *reconcile.Record) bool {
-	return l != nil && !l.done && e.within(l.e.OccurredAt, r.OccurredAt, e.cfg.Grace)
+	return l != nil && !l.done && within(l.e.OccurredAt, r.OccurredAt, e.cfg.Grace)
 }
 
 // unindexRecord takes r out of the slots it waits in.

@@ -194,7 +194,10 @@ type ledgerNode struct {
 
 // recordNode is a provider record waiting for its ledger entry.
 type recordNode struct {
-	r reconcile.Record
+	// r is the record, stored as the single element of one, so that a
+	// match or discrepancy of this record alone can hand it over as is.
+	r   *reconcile.Record
+	one []reconcile.Record
 	// owner is the ledger entry the record joined; heuristic says how.
 	owner     *ledgerNode
 	heuristic bool
@@ -356,7 +359,8 @@ func (e *engine) addRecord(r reconcile.Record) error {
 		return nil
 	}
 	n := e.recordNodes.new()
-	n.r, n.inWindow = r, inWindow
+	n.one = []reconcile.Record{r}
+	n.r, n.inWindow = &n.one[0], inWindow
 	if inWindow {
 		e.stats.Records++
 	}
@@ -384,7 +388,7 @@ func (e *engine) addRecord(r reconcile.Record) error {
 // provider reference, and ledger provider reference = provider reference —
 // or else leaves it waiting under its references.
 func (e *engine) placeRecord(n *recordNode) {
-	r := &n.r
+	r := n.r
 	pd := e.ids.id(r.Provider, r.Direction())
 	var ms, ps *slot
 	if r.MerchantRef != "" {
@@ -568,12 +572,15 @@ func (e *engine) quiet(l *ledgerNode, recs ...*recordNode) {
 }
 
 func records(recs []*recordNode) []reconcile.Record {
-	if len(recs) == 0 {
+	switch len(recs) {
+	case 0:
 		return nil
+	case 1:
+		return recs[0].one[:1:1]
 	}
 	out := make([]reconcile.Record, len(recs))
 	for i, r := range recs {
-		out[i] = r.r
+		out[i] = *r.r
 	}
 	return out
 }

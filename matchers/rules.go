@@ -359,7 +359,7 @@ func reversalsSay(r *recordNode) string {
 
 // amountOf is the record's amount for a sentence, or a note that the
 // provider did not report one.
-func amountOf(r reconcile.Record) string {
+func amountOf(r *reconcile.Record) string {
 	if !r.AmountKnown {
 		return "an amount it did not report"
 	}
@@ -368,7 +368,7 @@ func amountOf(r reconcile.Record) string {
 
 // label names a record the way its provider does: the provider reference
 // (an M-PESA code), else the transaction id, plus the merchant reference.
-func label(r reconcile.Record) string {
+func label(r *reconcile.Record) string {
 	id := r.ProviderRef
 	if id == "" {
 		id = r.TxID

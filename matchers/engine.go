@@ -28,6 +28,11 @@ const (
 	DefaultStaleAfter = 24 * time.Hour
 )
 
+// DefaultHeuristicProviders are the providers a run pairs by amount, phone
+// and time when nothing else is configured: Kopo Kopo till payments carry
+// no merchant reference.
+var DefaultHeuristicProviders = []reconcile.Provider{reconcile.KopoKopo}
+
 // Output receives what a run finds. The run job writes it to CSV, XLSX and
 // the store. An error stops the run and is returned by Match.
 type Output interface {
@@ -56,6 +61,12 @@ type Config struct {
 	// Now is the instant staleness is measured at. Required: the matcher
 	// never reads the clock, so a re-run gives the same answer.
 	Now time.Time
+}
+
+// LookAround is the span the input streams must cover: Window grown by
+// Grace (or DefaultGrace) on both sides.
+func (c Config) LookAround() reconcile.Window {
+	return c.Window.Grow(cmp.Or(c.Grace, DefaultGrace))
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -179,6 +190,26 @@ func Match(ctx context.Context, cfg Config, ledger iter.Seq2[reconcile.LedgerEnt
 		return e.stats, err
 	}
 	return e.stats, nil
+}
+
+// Tap returns seq with f called on every item as it passes, so that one
+// stream can feed Match and an accumulator (Settlement.AddRecord) at once.
+// An error from f ends the stream with that error.
+func Tap[T any](seq iter.Seq2[T, error], f func(T) error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for v, err := range seq {
+			if err == nil {
+				if err = f(v); err != nil {
+					var zero T
+					yield(zero, err)
+					return
+				}
+			}
+			if !yield(v, err) {
+				return
+			}
+		}
+	}
 }
 
 // ledgerNode is a ledger entry waiting for, or holding, its records.

@@ -47,18 +47,30 @@ func received(r *recordNode) bool {
 	return r.r.Status == reconcile.StatusSucceeded || r.r.Status == reconcile.StatusReversed
 }
 
+func allReceived(recs []*recordNode) bool {
+	for _, r := range recs {
+		if !received(r) {
+			return false
+		}
+	}
+	return true
+}
+
 func wasReversed(r *recordNode) bool {
 	return r.r.Status == reconcile.StatusReversed || len(r.reversals) > 0
 }
 
 // resolveGroup judges a ledger entry against the records joined to it.
 func (e *engine) resolveGroup(l *ledgerNode, recs []*recordNode, heuristic bool) error {
-	var got, attempts []*recordNode
-	for _, r := range recs {
-		if received(r) {
-			got = append(got, r)
-		} else {
-			attempts = append(attempts, r)
+	got, attempts := recs, []*recordNode(nil)
+	if !allReceived(recs) {
+		got = nil
+		for _, r := range recs {
+			if received(r) {
+				got = append(got, r)
+			} else {
+				attempts = append(attempts, r)
+			}
 		}
 	}
 	if len(got) == 0 {

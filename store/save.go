@@ -4,10 +4,13 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/lib/pq"
 
 	"github.com/mizani/reconcile"
 )
@@ -24,15 +27,41 @@ func precedenceSQL(col string) string {
 	return b.String()
 }
 
-// upsertRecordSQL inserts a record or updates the stored one, then appends
-// the sighting to record_history, in one round trip. $17 is the incoming
-// status precedence: the incoming sighting wins when it is at least as final
-// as the stored one. The winner's status, source and payload are kept; other
-// fields keep the winner's value where it has one and the other's otherwise,
-// so a status-only sighting never erases a known amount and fills a missing
-// one. occurred_at keeps the earliest sighting.
-var upsertRecordSQL = func() string {
-	win := "($17 >= " + precedenceSQL("r.status") + ")"
+// sightingsSQL is the CTE s: the records passed as parallel arrays from
+// parameter $n on (see sightingArgs), one row per record, numbered ord in
+// the order given.
+func sightingsSQL(n int) string {
+	types := []string{"text", "text", "text", "text", "text", "text", "text", "text",
+		"bigint", "boolean", "bigint", "bigint", "boolean", "text", "text", "timestamptz", "text", "text", "text"}
+	arrays := make([]string, len(types))
+	for i, t := range types {
+		arrays[i] = fmt.Sprintf("$%d::%s[]", n+i, t)
+	}
+	return `s AS (
+	SELECT provider, kind, tx_id, merchant_ref, provider_ref, related_tx_id, account, currency,
+		CASE WHEN amount_known THEN amount END AS amount_minor, CASE WHEN fee_known THEN fee END AS fee_minor,
+		CASE WHEN fee_known THEN vat END AS vat_minor, status, provider_status, occurred_at, counterparty, method, source, ord
+	FROM unnest(` + strings.Join(arrays, ", ") + `) WITH ORDINALITY AS s(provider, kind, tx_id, merchant_ref, provider_ref,
+		related_tx_id, account, currency, amount, amount_known, fee, vat, fee_known, status, provider_status, occurred_at,
+		counterparty, method, source, ord))`
+}
+
+// upsertSQL is the CTEs up and h: every row of s is inserted into
+// provider_records or merged into the stored record, in ord order, and
+// appended to record_history, all attributed to payload id pid (an SQL
+// expression, over the CTE p when withP is set).
+//
+// The incoming sighting wins when its status is at least as final as the
+// stored one (reconcile.Status.Precedence). The winner's status, source and
+// payload are kept; other fields keep the winner's value where it has one and
+// the other's otherwise, so a status-only sighting never erases a known
+// amount and fills a missing one. occurred_at keeps the earliest sighting.
+func upsertSQL(pid string, withP bool) string {
+	p := ""
+	if withP {
+		p = ", p"
+	}
+	win := "(" + precedenceSQL("EXCLUDED.status") + " >= " + precedenceSQL("r.status") + ")"
 	pick := func(col, empty string) string {
 		ex, old := "EXCLUDED."+col, "r."+col
 		if empty != "" {
@@ -52,16 +81,39 @@ var upsertRecordSQL = func() string {
 		"occurred_at = LEAST(r.occurred_at, EXCLUDED.occurred_at)",
 		"updated_at = now()",
 	}
-	return `WITH up AS (
+	return `up AS (
 	INSERT INTO provider_records AS r (provider, kind, tx_id, merchant_ref, provider_ref, related_tx_id, account,
 		currency, amount_minor, fee_minor, vat_minor, status, provider_status, occurred_at, counterparty, method, source, raw_payload_id)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18, $19)
+	SELECT s.provider, s.kind, s.tx_id, s.merchant_ref, s.provider_ref, s.related_tx_id, s.account, s.currency, s.amount_minor,
+		s.fee_minor, s.vat_minor, s.status, s.provider_status, s.occurred_at, s.counterparty, s.method, s.source, ` + pid + `
+	FROM s` + p + ` ORDER BY s.ord
 	ON CONFLICT (provider, kind, tx_id) DO UPDATE SET ` + strings.Join(sets, ",\n\t\t") + `
-	RETURNING id)
-INSERT INTO record_history (record_id, status, provider_status, amount_minor, source, raw_payload_id)
-SELECT id, $12, $13, $9, $18, $19 FROM up
-RETURNING record_id`
-}()
+	RETURNING r.id, r.provider, r.kind, r.tx_id),
+h AS (
+	INSERT INTO record_history (record_id, status, provider_status, amount_minor, source, raw_payload_id)
+	SELECT up.id, s.status, s.provider_status, s.amount_minor, s.source, ` + pid + `
+	FROM up JOIN s USING (provider, kind, tx_id)` + p + `)`
+}
+
+// saveSQL stores a payload ($1..$6) and its records (arrays from $7) in one
+// statement. It returns the new payload's id, or no row for a duplicate, in
+// which case the records are not touched: the payload insert waits for a
+// concurrent insert of the same payload to commit, then does nothing.
+var saveSQL = `WITH p AS (
+	INSERT INTO raw_payloads (provider, source, kind, dedup_key, body, doc, received_at)
+	VALUES ($1, $2, $3, $4, $5::text, $5::text::jsonb, $6)
+	ON CONFLICT (provider, dedup_key) DO NOTHING
+	RETURNING id),
+` + sightingsSQL(7) + `,
+` + upsertSQL("p.id", true) + `
+SELECT id FROM p`
+
+// sightAgainSQL stores more records (arrays from $2) of the already stored
+// payload $1: the second and later sightings of a transaction one payload
+// carries more than once.
+var sightAgainSQL = `WITH ` + sightingsSQL(2) + `,
+` + upsertSQL("$1::bigint", false) + `
+SELECT count(*) FROM up`
 
 // Save stores payload and the records parsed from it in one transaction,
 // implementing sources.Sink. A payload whose (Provider, DedupKey) is already
@@ -70,59 +122,158 @@ RETURNING record_id`
 // precedence (reconcile.Status.Precedence); every sighting is appended to
 // record_history. On success each record's RawPayloadID is set.
 //
-// Save is safe to call concurrently, also for the same payload or the same
-// transaction: a second copy of a payload waits for the first to commit and
-// then reports dup, and records are written in (Kind, TxID) order so that two
-// payloads sharing transactions cannot deadlock.
+// A payload is stored with one statement, one round trip to PostgreSQL, unless
+// it carries the same transaction twice. Save is safe to call concurrently,
+// also for the same payload or the same transaction: a second copy of a
+// payload waits for the first to commit and then reports dup, and records are
+// written in (Kind, TxID) order so that two payloads sharing transactions
+// cannot deadlock.
 func (s *Store) Save(ctx context.Context, payload reconcile.RawPayload, records []reconcile.Record) (dup bool, err error) {
+	rounds := sightings(records)
+	if len(rounds) <= 1 { // one statement is its own transaction
+		return s.saveTx(ctx, nil, payload, rounds)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("saving %s payload %s: %w", payload.Provider, payload.DedupKey, err)
 	}
 	defer tx.Rollback()
-
-	receivedAt := payload.ReceivedAt
-	if receivedAt.IsZero() {
-		receivedAt = time.Now()
-	}
-	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO raw_payloads (provider, source, kind, dedup_key, body, doc, received_at)
-		VALUES ($1, $2, $3, $4, $5::text, $5::text::jsonb, $6)
-		ON CONFLICT (provider, dedup_key) DO NOTHING
-		RETURNING id`,
-		payload.Provider, payload.Source, payload.Kind, payload.DedupKey, string(payload.Body), receivedAt).Scan(&id)
-	if err == sql.ErrNoRows {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("saving %s payload %s: %w", payload.Provider, payload.DedupKey, err)
-	}
-
-	order := make([]int, len(records))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int {
-		return cmp.Or(cmp.Compare(records[a].Kind, records[b].Kind), cmp.Compare(records[a].TxID, records[b].TxID))
-	})
-	for _, i := range order {
-		r := &records[i]
-		var recordID int64
-		if err := tx.QueryRowContext(ctx, upsertRecordSQL,
-			r.Provider, r.Kind, r.TxID, r.MerchantRef, r.ProviderRef, r.RelatedTxID, r.Account,
-			r.Currency(), nullMinor(r.Amount.Minor, r.AmountKnown), nullMinor(r.Fee.Minor, r.FeeKnown),
-			nullMinor(r.VAT.Minor, r.FeeKnown), r.Status, r.ProviderStatus, r.OccurredAt, r.Counterparty,
-			r.Method, r.Status.Precedence(), cmp.Or(r.Source, payload.Source), id).Scan(&recordID); err != nil {
-			return false, fmt.Errorf("saving %s %s %s from payload %s: %w", r.Provider, r.Kind, r.TxID, payload.DedupKey, err)
-		}
+	if dup, err = s.saveTx(ctx, tx, payload, rounds); err != nil || dup {
+		return dup, err
 	}
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("saving %s payload %s: commit: %w", payload.Provider, payload.DedupKey, err)
 	}
-	for i := range records {
-		records[i].RawPayloadID = id
+	return false, nil
+}
+
+// saveTx stores payload and its records, grouped by sightings, in tx (nil:
+// in a statement of its own, only for a single round), and sets each
+// record's RawPayloadID. It is the body of Save and of SaveBatch.
+func (s *Store) saveTx(ctx context.Context, tx *sql.Tx, payload reconcile.RawPayload, rounds [][]*reconcile.Record) (dup bool, err error) {
+	receivedAt := payload.ReceivedAt
+	if receivedAt.IsZero() {
+		receivedAt = time.Now()
+	}
+	var first []*reconcile.Record
+	if len(rounds) > 0 {
+		first = rounds[0]
+	}
+	args := append([]any{payload.Provider, payload.Source, payload.Kind, payload.DedupKey, string(payload.Body), receivedAt},
+		sightingArgs(payload.Source, first)...)
+	var id int64
+	err = s.queryRow(ctx, tx, saveSQL, args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("saving %s payload %s with %s: %w", payload.Provider, payload.DedupKey, describe(first), err)
+	}
+	for _, round := range rounds[min(1, len(rounds)):] {
+		var n int
+		if err := s.queryRow(ctx, tx, sightAgainSQL, append([]any{id}, sightingArgs(payload.Source, round)...)...).Scan(&n); err != nil {
+			return false, fmt.Errorf("saving %s payload %s with %s: %w", payload.Provider, payload.DedupKey, describe(round), err)
+		}
+	}
+	for _, round := range rounds {
+		for _, r := range round {
+			r.RawPayloadID = id
+		}
 	}
 	return false, nil
 }
 
-func nullMinor(v int64, known bool) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: known} }
+// queryRow runs q, prepared once per connection so that PostgreSQL neither
+// parses nor plans it again and a call is one round trip, in tx (nil: on the
+// pool).
+func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
+	s.mu.Lock()
+	stmt, ok := s.stmts[q]
+	if !ok {
+		var err error
+		if stmt, err = s.db.PrepareContext(ctx, q); err != nil {
+			s.mu.Unlock()
+			// A failed prepare is not cached; the query reports the error.
+			if tx != nil {
+				return tx.QueryRowContext(ctx, q, args...)
+			}
+			return s.db.QueryRowContext(ctx, q, args...)
+		}
+		if s.stmts == nil {
+			s.stmts = map[string]*sql.Stmt{}
+		}
+		s.stmts[q] = stmt
+	}
+	s.mu.Unlock()
+	if tx != nil {
+		stmt = tx.StmtContext(ctx, stmt)
+	}
+	return stmt.QueryRowContext(ctx, args...)
+}
+
+// sightings orders records by (Kind, TxID), the lock order that keeps
+// concurrent writers from deadlocking, and splits them into rounds: round k
+// holds the (k+1)-th sighting of each transaction, in payload order, since
+// one statement cannot update a row twice. Almost every payload has one round.
+func sightings(records []reconcile.Record) [][]*reconcile.Record {
+	sorted := make([]*reconcile.Record, len(records))
+	for i := range records {
+		sorted[i] = &records[i]
+	}
+	slices.SortStableFunc(sorted, func(a, b *reconcile.Record) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.TxID, b.TxID), cmp.Compare(a.Provider, b.Provider))
+	})
+	var rounds [][]*reconcile.Record
+	k := 0
+	for i, r := range sorted {
+		if i > 0 && r.Kind == sorted[i-1].Kind && r.TxID == sorted[i-1].TxID && r.Provider == sorted[i-1].Provider {
+			k++
+		} else {
+			k = 0
+		}
+		if k == len(rounds) {
+			rounds = append(rounds, nil)
+		}
+		rounds[k] = append(rounds[k], r)
+	}
+	return rounds
+}
+
+// sightingArgs returns records as the parallel arrays sightingsSQL reads. A
+// record without a Source takes the payload's.
+func sightingArgs(src reconcile.Source, records []*reconcile.Record) []any {
+	n := len(records)
+	var (
+		provider, kind, txID, merchantRef, providerRef, relatedTxID, account, currency = make([]string, n), make([]string, n),
+			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		status, providerStatus, occurredAt, counterparty, method, source = make([]string, n), make([]string, n),
+			make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		amount, fee, vat      = make([]int64, n), make([]int64, n), make([]int64, n)
+		amountKnown, feeKnown = make([]bool, n), make([]bool, n)
+	)
+	for i, r := range records {
+		provider[i], kind[i], txID[i] = string(r.Provider), string(r.Kind), r.TxID
+		merchantRef[i], providerRef[i], relatedTxID[i], account[i] = r.MerchantRef, r.ProviderRef, r.RelatedTxID, r.Account
+		currency[i], amount[i], amountKnown[i] = string(r.Currency()), r.Amount.Minor, r.AmountKnown
+		fee[i], vat[i], feeKnown[i] = r.Fee.Minor, r.VAT.Minor, r.FeeKnown
+		status[i], providerStatus[i] = string(r.Status), r.ProviderStatus
+		occurredAt[i] = r.OccurredAt.UTC().Format(time.RFC3339Nano)
+		counterparty[i], method[i], source[i] = r.Counterparty, r.Method, string(cmp.Or(r.Source, src))
+	}
+	return []any{pq.StringArray(provider), pq.StringArray(kind), pq.StringArray(txID), pq.StringArray(merchantRef),
+		pq.StringArray(providerRef), pq.StringArray(relatedTxID), pq.StringArray(account), pq.StringArray(currency),
+		pq.Int64Array(amount), pq.BoolArray(amountKnown), pq.Int64Array(fee), pq.Int64Array(vat), pq.BoolArray(feeKnown),
+		pq.StringArray(status), pq.StringArray(providerStatus), pq.StringArray(occurredAt), pq.StringArray(counterparty),
+		pq.StringArray(method), pq.StringArray(source)}
+}
+
+// describe names records for an error message: "payment TX1", or a count.
+func describe(records []*reconcile.Record) string {
+	switch len(records) {
+	case 0:
+		return "no records"
+	case 1:
+		return fmt.Sprintf("%s %s %s", records[0].Provider, records[0].Kind, records[0].TxID)
+	}
+	return fmt.Sprintf("%d records (%s %s %s, …)", len(records), records[0].Provider, records[0].Kind, records[0].TxID)
+}

@@ -9,7 +9,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"sync"
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the "postgres" driver
@@ -18,6 +20,9 @@ import (
 // Store is the PostgreSQL store. It is safe for concurrent use.
 type Store struct {
 	db *sqlx.DB
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt // prepared hot statements, by query text
 }
 
 // Open connects to the database at url and checks that it answers. It does not
@@ -40,5 +45,13 @@ func New(db *sqlx.DB) *Store { return &Store{db: db} }
 // DB returns the underlying database handle.
 func (s *Store) DB() *sqlx.DB { return s.db }
 
-// Close closes the database handle.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the prepared statements and the database handle.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	for _, stmt := range s.stmts {
+		stmt.Close()
+	}
+	s.stmts = nil
+	s.mu.Unlock()
+	return s.db.Close()
+}

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/spf13/cobra"
+
+	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/jobs"
+	"github.com/mizani/reconcile/matchers"
+	"github.com/mizani/reconcile/reports"
+)
+
+func init() { register(newRunCmd) }
+
+// runOptions are the flags of `run`.
+type runOptions struct {
+	from, to, tz, asOf  string
+	providers           []string
+	out                 string
+	formats             []string
+	failOnDiscrepancy   bool
+	grace, tolerance    time.Duration
+	staleAfter          time.Duration
+	heuristics          []string
+	rounding            string
+	settlementTolerance int64
+	sameDay             bool
+	xlsxMaxMatches      int
+	fees                []string
+}
+
+func newRunCmd(a *app) *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run --from D --to D",
+		Short: "Match the ledger against provider records and write the reports",
+		Long: `Matches ledger entries against provider records over a window and writes
+discrepancies.csv, matches.csv, summary.csv, settlements.csv and report.xlsx
+into --out. Dates are whole days in --tz, both included: --from 2026-03-01
+--to 2026-03-31 is all of March. RFC 3339 instants mean [from, to).
+
+Items up to --grace outside the window are used as candidates, so a payment
+made at 23:59 and confirmed at 00:01 is not reported missing. Pending records
+are judged as of the end of the window (or --as-of), so re-running a past
+window gives the same reports, byte for byte.
+
+Exit codes: 0 success (discrepancies are data), 1 operational failure,
+2 bad usage or input, 3 discrepancies found with --fail-on-discrepancy.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.run(cmd, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.from, "from", "", "first day (YYYY-MM-DD) or RFC 3339 instant (required)")
+	f.StringVar(&o.to, "to", "", "last day, included, or RFC 3339 instant, excluded (required)")
+	f.StringVar(&o.tz, "tz", envOr("RECONCILE_TZ", "Africa/Nairobi"), "business time zone (env RECONCILE_TZ)")
+	f.StringSliceVar(&o.providers, "provider", nil, "only these providers (repeat or comma-separate; default all)")
+	f.StringVar(&o.out, "out", envOr("RECONCILE_OUT", "reports"), "directory for the reports (env RECONCILE_OUT)")
+	f.StringSliceVar(&o.formats, "format", []string{"csv", "xlsx"}, "report formats: csv, xlsx")
+	f.BoolVar(&o.failOnDiscrepancy, "fail-on-discrepancy", false, "exit 3 when any discrepancy is found")
+	f.DurationVar(&o.grace, "grace", matchers.DefaultGrace, "look-around on both sides of the window")
+	f.StringSliceVar(&o.heuristics, "heuristic", []string{string(reconcile.KopoKopo)}, "providers whose unmatched items are paired by amount, phone and time")
+	f.DurationVar(&o.tolerance, "tolerance", matchers.DefaultTolerance, "time tolerance of heuristic matches")
+	f.DurationVar(&o.staleAfter, "stale-after", matchers.DefaultStaleAfter, "a record pending longer than this is reported")
+	f.StringVar(&o.asOf, "as-of", "", "judge pending records as of this RFC 3339 instant (default: end of the window)")
+	f.StringVar(&o.rounding, "rounding", envOr("RECONCILE_ROUNDING", string(reconcile.DefaultRounding)), "fee rounding rule: half-even, half-up, down, up (env RECONCILE_ROUNDING)")
+	f.Int64Var(&o.settlementTolerance, "settlement-tolerance", 0, "largest settlement variance not reported, in minor units")
+	f.BoolVar(&o.sameDay, "same-day-settlement", false, "a settlement on day D pays what was owed up to the end of D (default: up to D-1)")
+	f.IntVar(&o.xlsxMaxMatches, "xlsx-max-matches", reports.DefaultXLSXMaxMatches, "most match rows in report.xlsx (all are in matches.csv)")
+	f.StringArrayVar(&o.fees, "fee", nil, `fee schedule entry "provider[:method]=PERCENT[+FIXED]", e.g. "ikhokha:card=2.85" (replaces the defaults)`)
+	cmd.MarkFlagRequired("from")
+	cmd.MarkFlagRequired("to")
+	return cmd
+}
+
+// config turns the flags into a run configuration, or a bad-input error.
+func (o runOptions) config() (jobs.RunConfig, error) {
+	var cfg jobs.RunConfig
+	zone, err := time.LoadLocation(o.tz)
+	if err != nil {
+		return cfg, fmt.Errorf("--tz: %w", err)
+	}
+	w, err := reconcile.ParseWindow(o.from, o.to, zone)
+	if err != nil {
+		return cfg, err
+	}
+	providers, err := parseProviders(o.providers, "--provider")
+	if err != nil {
+		return cfg, err
+	}
+	heuristics, err := parseProviders(o.heuristics, "--heuristic")
+	if err != nil {
+		return cfg, err
+	}
+	var formats reports.Format
+	for _, f := range o.formats {
+		switch strings.ToLower(strings.TrimSpace(f)) {
+		case "csv":
+			formats |= reports.FormatCSV
+		case "xlsx":
+			formats |= reports.FormatXLSX
+		default:
+			return cfg, fmt.Errorf("--format %q: want csv, xlsx or both", f)
+		}
+	}
+	rounding, err := reconcile.ParseRoundingRule(o.rounding)
+	if err != nil {
+		return cfg, fmt.Errorf("--rounding: %w", err)
+	}
+	var asOf time.Time
+	if o.asOf != "" {
+		if asOf, err = time.Parse(time.RFC3339, o.asOf); err != nil {
+			return cfg, fmt.Errorf("--as-of %q: want an RFC 3339 instant", o.asOf)
+		}
+	}
+	if o.grace < 0 || o.tolerance < 0 || o.staleAfter <= 0 || o.settlementTolerance < 0 || o.xlsxMaxMatches < 0 {
+		return cfg, errors.New("--grace, --tolerance, --stale-after, --settlement-tolerance and --xlsx-max-matches must not be negative")
+	}
+	if o.tolerance > o.grace {
+		return cfg, fmt.Errorf("--tolerance %s must not exceed --grace %s", o.tolerance, o.grace)
+	}
+	var fees matchers.FeeSchedule
+	if len(o.fees) > 0 {
+		if fees, err = parseFees(o.fees); err != nil {
+			return cfg, fmt.Errorf("--fee: %w", err)
+		}
+	}
+	return jobs.RunConfig{
+		Window: w, Zone: zone, Providers: providers, OutDir: o.out, Formats: formats,
+		Grace: o.grace, HeuristicProviders: heuristics, Tolerance: o.tolerance, StaleAfter: o.staleAfter,
+		AsOf: asOf, Fees: fees, Rounding: rounding, SettlementTolerance: o.settlementTolerance,
+		SameDaySettlement: o.sameDay, XLSXMaxMatches: o.xlsxMaxMatches,
+	}, nil
+}
+
+func parseProviders(names []string, flag string) ([]reconcile.Provider, error) {
+	var out []reconcile.Provider
+	for _, n := range names {
+		p, err := reconcile.ParseProvider(strings.ToLower(strings.TrimSpace(n)))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", flag, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (a *app) run(cmd *cobra.Command, o runOptions) error {
+	cfg, err := o.config()
+	if err != nil {
+		return badInput(err)
+	}
+	ctx := cmd.Context()
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	progress := newProgress(a.stderr)
+	cfg.Logger, cfg.Progress = a.logger, progress.update
+	res, err := jobs.Run(ctx, st, cfg)
+	progress.done()
+	if err != nil {
+		return err
+	}
+	printRunSummary(cmd.OutOrStdout(), cfg, res)
+	if o.failOnDiscrepancy && res.Discrepancies() > 0 {
+		return &exitError{code: exitDiscrepancy, err: fmt.Errorf("%d discrepancies", res.Discrepancies())}
+	}
+	return nil
+}
+
+// printRunSummary writes the short summary a person reads after a run.
+func printRunSummary(w io.Writer, cfg jobs.RunConfig, res jobs.RunResult) {
+	last := cfg.Window.To.Add(-time.Nanosecond).In(cfg.Zone)
+	fmt.Fprintf(w, "Run %d: %s to %s (%s)\n", res.RunID,
+		cfg.Window.From.In(cfg.Zone).Format(time.DateOnly), last.Format(time.DateOnly), cfg.Zone)
+	fmt.Fprintf(w, "  %d ledger entries, %d provider records: %d matched, %d discrepancies\n",
+		res.Stats.Ledger, res.Stats.Records, res.Stats.Matches, res.Discrepancies())
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, k := range reconcile.DiscrepancyKinds {
+		if n := res.ByKind[k]; n > 0 {
+			fmt.Fprintf(tw, "    %s\t%d\n", k, n)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "Reports in %s: %s\n", cfg.OutDir, strings.Join(res.Files, ", "))
+}
+
+// progress shows how far a run has read, on a terminal only; logs carry the
+// structured progress otherwise.
+type progress struct {
+	mu      sync.Mutex
+	w       io.Writer
+	on      bool
+	printed bool
+}
+
+func newProgress(w io.Writer) *progress {
+	return &progress{w: w, on: isTerminal(w) && os.Getenv("TERM") != "dumb"}
+}
+
+func (p *progress) update(pr jobs.Progress) {
+	if !p.on {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "\rread %d ledger entries, %d provider records…", pr.Ledger, pr.Records)
+	p.printed = true
+}
+
+func (p *progress) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.printed {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+// parseFees reads --fee entries "provider[:method]=PERCENT[+FIXED]": PERCENT
+// is a decimal percentage, FIXED a whole number of minor units per payment.
+func parseFees(entries []string) (matchers.FeeSchedule, error) {
+	fees := matchers.FeeSchedule{}
+	for _, e := range entries {
+		key, value, ok := strings.Cut(e, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q: want provider[:method]=PERCENT[+FIXED]", e)
+		}
+		name, method, _ := strings.Cut(key, ":")
+		p, err := reconcile.ParseProvider(strings.TrimSpace(name))
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", e, err)
+		}
+		pct, fixed, _ := strings.Cut(strings.TrimSuffix(strings.TrimSpace(value), "%"), "+")
+		var rate matchers.FeeRate
+		if rate.Percent, err = decimal.NewFromString(strings.TrimSuffix(strings.TrimSpace(pct), "%")); err != nil || rate.Percent.IsNegative() {
+			return nil, fmt.Errorf("%q: percent %q is not a non-negative decimal", e, pct)
+		}
+		if fixed != "" {
+			if rate.Fixed, err = strconv.ParseInt(strings.TrimSpace(fixed), 10, 64); err != nil || rate.Fixed < 0 {
+				return nil, fmt.Errorf("%q: fixed fee %q is not a whole number of minor units", e, fixed)
+			}
+		}
+		if fees[p] == nil {
+			fees[p] = map[string]matchers.FeeRate{}
+		}
+		fees[p][strings.TrimSpace(method)] = rate
+	}
+	return fees, nil
+}

@@ -1,0 +1,289 @@
+package jobs
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/matchers"
+	"github.com/mizani/reconcile/reports"
+	"github.com/mizani/reconcile/store"
+)
+
+// RunJob is the job name reconciliation runs are recorded under.
+const RunJob = "run"
+
+// ErrLocked is returned when another process is already running the same job
+// over the same window.
+var ErrLocked = errors.New("the same job is already running for this window")
+
+// RunConfig configures one reconciliation run.
+type RunConfig struct {
+	// Window is the reporting window [From, To) (required).
+	Window reconcile.Window
+	// Zone is the business time zone: report timestamps and settlement days
+	// (default Africa/Nairobi).
+	Zone *time.Location
+	// Providers limits the run; empty means every provider.
+	Providers []reconcile.Provider
+	// OutDir receives the reports (required); it is created if missing.
+	OutDir string
+	// Formats selects CSV, XLSX or both (default both).
+	Formats reports.Format
+	// Grace is the look-around on both sides of the window (default 24h).
+	Grace time.Duration
+	// HeuristicProviders, Tolerance and StaleAfter configure the matcher
+	// (see matchers.Config).
+	HeuristicProviders []reconcile.Provider
+	Tolerance          time.Duration
+	StaleAfter         time.Duration
+	// AsOf is the instant the data is judged at: how long a pending record
+	// has been pending, and the "as of" the reports print. Default: the end
+	// of the window, so re-running a past window gives the same reports
+	// whenever it is run.
+	AsOf time.Time
+	// Fees, Rounding, SettlementTolerance and SameDaySettlement configure
+	// the settlement report (see matchers.SettlementConfig).
+	Fees                matchers.FeeSchedule
+	Rounding            reconcile.RoundingRule
+	SettlementTolerance int64
+	SameDaySettlement   bool
+	// XLSXMaxMatches caps match rows in report.xlsx (default 100,000).
+	XLSXMaxMatches int
+	// Logger receives progress; nil discards.
+	Logger *slog.Logger
+	// Progress, when set, is called about twice a second with how far the
+	// run has read, for a terminal display.
+	Progress func(Progress)
+}
+
+// Progress is how far a run has read its two streams.
+type Progress struct {
+	Ledger, Records int64
+}
+
+// RunResult is what a run found.
+type RunResult struct {
+	RunID       int64
+	Stats       matchers.Stats
+	Summary     []reconcile.SummaryLine
+	Settlements []reconcile.SettlementDay
+	// ByKind counts the discrepancies of each kind.
+	ByKind map[reconcile.DiscrepancyKind]int
+	// Files are the reports written, in OutDir.
+	Files []string
+}
+
+// Discrepancies is the total number of discrepancies found.
+func (r RunResult) Discrepancies() int {
+	n := 0
+	for _, c := range r.ByKind {
+		n += c
+	}
+	return n
+}
+
+func (c *RunConfig) validate() error {
+	if !c.Window.From.Before(c.Window.To) {
+		return errors.New("run: the window is empty")
+	}
+	if c.OutDir == "" {
+		return errors.New("run: no output directory")
+	}
+	if c.Zone == nil {
+		zone, err := time.LoadLocation("Africa/Nairobi")
+		if err != nil {
+			return fmt.Errorf("run: loading the default business zone: %w", err)
+		}
+		c.Zone = zone
+	}
+	c.Formats = cmp.Or(c.Formats, reports.FormatCSV|reports.FormatXLSX)
+	c.Grace = cmp.Or(c.Grace, matchers.DefaultGrace)
+	if c.AsOf.IsZero() {
+		c.AsOf = c.Window.To
+	}
+	if c.Fees == nil {
+		c.Fees = matchers.DefaultFeeSchedule()
+	}
+	c.Rounding = cmp.Or(c.Rounding, reconcile.DefaultRounding)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// lockKey names the advisory lock of a run over the same window and providers.
+func (c *RunConfig) lockKey() string {
+	names := make([]string, len(c.Providers))
+	for i, p := range c.Providers {
+		names[i] = string(p)
+	}
+	slices.Sort(names)
+	return RunJob + ":" + c.Window.String() + ":" + strings.Join(names, ",")
+}
+
+// Run reconciles the ledger against provider records over cfg.Window and
+// writes the reports into cfg.OutDir. It holds an advisory lock on the window
+// (ErrLocked if another process holds it) and records itself in the run
+// history. The same store content and configuration always produce the same
+// reports, byte for byte for the CSV files.
+func Run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error) {
+	if err := cfg.validate(); err != nil {
+		return RunResult{}, err
+	}
+	unlock, ok, err := st.TryLock(ctx, cfg.lockKey())
+	if err != nil {
+		return RunResult{}, fmt.Errorf("run: taking the run lock: %w", err)
+	}
+	if !ok {
+		return RunResult{}, ErrLocked
+	}
+	defer unlock()
+
+	params := map[string]any{
+		"providers": cfg.Providers, "grace": cfg.Grace.String(), "as_of": cfg.AsOf,
+		"zone": cfg.Zone.String(), "out": cfg.OutDir,
+	}
+	runID, err := st.StartRun(ctx, RunJob, cfg.Window, params)
+	if err != nil {
+		return RunResult{}, fmt.Errorf("run: recording the run: %w", err)
+	}
+	res, err := run(ctx, st, cfg)
+	res.RunID = runID
+	outcome := store.OutcomeSucceeded
+	if err != nil {
+		outcome = store.OutcomeFailed
+	}
+	counts := map[string]any{"stats": res.Stats, "discrepancies": res.ByKind}
+	// Record the outcome even when ctx was cancelled mid-run.
+	if ferr := st.FinishRun(context.WithoutCancel(ctx), runID, outcome, counts, err); ferr != nil && err == nil {
+		err = fmt.Errorf("run: recording the outcome: %w", ferr)
+	}
+	return res, err
+}
+
+func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error) {
+	log := cfg.Logger
+	res := RunResult{ByKind: make(map[reconcile.DiscrepancyKind]int)}
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return res, fmt.Errorf("run: creating %s: %w", cfg.OutDir, err)
+	}
+	settle, err := matchers.NewSettlement(matchers.SettlementConfig{
+		Window: cfg.Window, Zone: cfg.Zone, Fees: cfg.Fees, Rounding: cfg.Rounding,
+		Tolerance: cfg.SettlementTolerance, SameDay: cfg.SameDaySettlement,
+	})
+	if err != nil {
+		return res, fmt.Errorf("run: %w", err)
+	}
+	bank, err := st.BankLines(ctx, cfg.Window.Grow(cfg.Grace))
+	if err != nil {
+		return res, fmt.Errorf("run: reading bank lines: %w", err)
+	}
+	for _, b := range bank {
+		if len(cfg.Providers) > 0 && !slices.Contains(cfg.Providers, b.Provider) {
+			continue
+		}
+		if err := settle.AddBankLine(b); err != nil {
+			return res, fmt.Errorf("run: bank line %d: %w", b.ID, err)
+		}
+	}
+
+	dir, err := reports.Create(cfg.OutDir, cfg.Formats, reports.Options{
+		Location: cfg.Zone, Rounding: cfg.Rounding, XLSXMaxMatches: cfg.XLSXMaxMatches,
+		Window: cfg.Window, GeneratedAt: cfg.AsOf,
+		Facts: []reports.Fact{
+			{Label: "Look-around (grace)", Value: cfg.Grace.String()},
+			{Label: "Settlement tolerance (minor units)", Value: fmt.Sprint(cfg.SettlementTolerance)},
+		},
+	})
+	if err != nil {
+		return res, fmt.Errorf("run: %w", err)
+	}
+	defer dir.Close()
+
+	summary := matchers.NewSummary()
+	counter := &kindCounter{byKind: res.ByKind}
+	out := matchers.Tee(reportOutput{dir}, summary, counter)
+
+	filter := store.Filter{Window: cfg.Window.Grow(cfg.Grace), Providers: cfg.Providers}
+	meter := newMeter(cfg.Progress, log)
+	ledger := count(prefetch(ctx, st.LedgerEntries(ctx, filter)), &meter.ledger, meter.tick)
+	records := count(teeRecords(prefetch(ctx, st.Records(ctx, filter)), settle.AddRecord), &meter.records, meter.tick)
+
+	start := time.Now()
+	log.Info("matching", "window", cfg.Window.String(), "providers", cfg.Providers, "out", cfg.OutDir)
+	res.Stats, err = matchers.Match(ctx, matchers.Config{
+		Window: cfg.Window, Grace: cfg.Grace, HeuristicProviders: cfg.HeuristicProviders,
+		Tolerance: cfg.Tolerance, StaleAfter: cfg.StaleAfter, Now: cfg.AsOf,
+	}, ledger, records, out)
+	if err != nil {
+		return res, fmt.Errorf("run: matching: %w", err)
+	}
+	log.Info("matched", "ledger", res.Stats.Ledger, "records", res.Stats.Records,
+		"matches", res.Stats.Matches, "discrepancies", res.Stats.Discrepancies, "elapsed", time.Since(start).Round(time.Millisecond))
+
+	days, variances := settle.Result()
+	for _, d := range variances {
+		if err := out.Discrepancy(d); err != nil {
+			return res, fmt.Errorf("run: writing a settlement discrepancy: %w", err)
+		}
+	}
+	res.Settlements, res.Summary = days, summary.Lines()
+	if err := dir.Finish(res.Summary, res.Settlements); err != nil {
+		return res, fmt.Errorf("run: writing reports: %w", err)
+	}
+	res.Files = reportFiles(cfg.Formats)
+	return res, nil
+}
+
+// teeRecords hands every record of seq to add as it passes to the matcher.
+func teeRecords(seq iter.Seq2[reconcile.Record, error], add func(reconcile.Record) error) iter.Seq2[reconcile.Record, error] {
+	return func(yield func(reconcile.Record, error) bool) {
+		for r, err := range seq {
+			if err == nil {
+				if err = add(r); err != nil {
+					err = fmt.Errorf("settlement of %s %s %s: %w", r.Provider, r.Kind, r.TxID, err)
+				}
+			}
+			if !yield(r, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// reportOutput feeds a run's matches and discrepancies to its reports.
+type reportOutput struct{ dir *reports.Dir }
+
+func (r reportOutput) Match(m reconcile.Match) error             { return r.dir.WriteMatch(m) }
+func (r reportOutput) Discrepancy(d reconcile.Discrepancy) error { return r.dir.WriteDiscrepancy(d) }
+
+// kindCounter counts discrepancies by kind.
+type kindCounter struct {
+	byKind map[reconcile.DiscrepancyKind]int
+}
+
+func (k *kindCounter) Match(reconcile.Match) error { return nil }
+func (k *kindCounter) Discrepancy(d reconcile.Discrepancy) error {
+	k.byKind[d.Kind]++
+	return nil
+}
+
+func reportFiles(f reports.Format) []string {
+	var files []string
+	if f&reports.FormatCSV != 0 {
+		files = append(files, reports.DiscrepanciesFile, reports.MatchesFile, reports.SummaryFile, reports.SettlementsFile)
+	}
+	if f&reports.FormatXLSX != 0 {
+		files = append(files, reports.WorkbookFile)
+	}
+	return files
+}

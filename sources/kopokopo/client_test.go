@@ -123,11 +123,10 @@ func expected(t *testing.T, txs []kopokopo.Transaction) []sourcetest.Expected {
 		if err != nil {
 			t.Fatalf("simulator transaction %s: %v", tx.ID, err)
 		}
-		kind := reconcile.KindPayment
-		if tx.Status == "Reversed" {
-			kind = reconcile.KindReversal
+		out = append(out, sourcetest.Expected{TxID: tx.ID, Kind: reconcile.KindPayment, Amount: m})
+		if tx.Status == "Reversed" { // the payment and its reversal
+			out = append(out, sourcetest.Expected{TxID: tx.ID, Kind: reconcile.KindReversal, Amount: m})
 		}
-		out = append(out, sourcetest.Expected{TxID: tx.ID, Kind: kind, Amount: m})
 	}
 	return out
 }

@@ -40,10 +40,15 @@ const defaultCurrency reconcile.Currency = "KES"
 //     ProviderRef is the M-PESA reference, Account the till, Counterparty the
 //     sender (phone, sending till or sending merchant).
 //   - A reversed Buygoods transaction (topic buygoods_transaction_reversed, or
-//     status Reversed in a polling result) is a reversal record keyed by the
-//     resource id with RelatedTxID set to it: the resource is the transaction
-//     that was reversed. The payment record itself is left as it was, so the
-//     settlement arithmetic (gross − reversals) does not count it twice.
+//     status Reversed in a polling result) is two records: the payment, with
+//     status reversed, and a reversal keyed by the resource id with
+//     RelatedTxID set to it. The resource is the transaction that was
+//     reversed, and it may be all Mizani ever hears of it (a polling result
+//     serves a reversed transaction only as Reversed), so the payment must be
+//     recorded too: the matcher joins the reversal to it, and settlement
+//     counts it in gross and the reversal once (a reversed payment is not
+//     subtracted again when a reversal record names it). The payment comes
+//     first, so that it precedes its reversal in the store.
 //   - An incoming payment (STK push) result is a payment keyed by data.id, the
 //     same id for its pending, failed and successful results; MerchantRef is
 //     metadata.reference and ProviderRef the M-PESA reference once paid.
@@ -172,11 +177,27 @@ func (m mapper) webhook(env envelope) ([]reconcile.Record, error) {
 	if err := decode(env.Event.Resource, &t); err != nil {
 		return nil, malformed(path, err)
 	}
+	if kind == reconcile.KindReversal {
+		return m.reversed(t, path)
+	}
 	r, err := m.transaction(t, kind, path)
 	if err != nil {
 		return nil, err
 	}
 	return []reconcile.Record{r}, nil
+}
+
+// reversed maps a reversed Buygoods transaction found at path to the payment,
+// with status reversed, and its reversal (see Parser).
+func (m mapper) reversed(t transaction, path string) ([]reconcile.Record, error) {
+	pay, err := m.transaction(t, reconcile.KindPayment, path)
+	if err != nil {
+		return nil, err
+	}
+	pay.Status = reconcile.StatusReversed
+	rev := pay
+	rev.Kind, rev.RelatedTxID = reconcile.KindReversal, pay.TxID
+	return []reconcile.Record{pay, rev}, nil
 }
 
 func (m mapper) result(res result) ([]reconcile.Record, error) {
@@ -243,11 +264,15 @@ func (m mapper) polling(a pollingAttrs) ([]reconcile.Record, error) {
 			if err := decode(tx.Resource, &t); err != nil {
 				return nil, malformed(path, err)
 			}
-			kind := reconcile.KindPayment
 			if strings.EqualFold(t.Status, "Reversed") {
-				kind = reconcile.KindReversal
+				rs, err := m.reversed(t, path)
+				if err != nil {
+					return nil, err
+				}
+				recs = append(recs, rs...)
+				continue
 			}
-			r, err := m.transaction(t, kind, path)
+			r, err := m.transaction(t, reconcile.KindPayment, path)
 			if err != nil {
 				return nil, err
 			}
@@ -281,9 +306,6 @@ func (m mapper) transaction(t transaction, kind reconcile.Kind, path string) (re
 		Counterparty: firstNonEmpty(t.SenderPhoneNumber, t.SendingTill, t.SendingMerchant),
 		Method:       method(t.System),
 		Source:       m.src,
-	}
-	if kind == reconcile.KindReversal {
-		r.RelatedTxID = t.ID
 	}
 	if r.Amount, r.AmountKnown, err = amount(t.Amount, cur, path+".amount"); err != nil {
 		return r, err

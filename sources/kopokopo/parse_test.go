@@ -313,3 +313,43 @@ func TestParseSettlementBothWays(t *testing.T) {
 		t.Errorf("webhook disbursements sum to %d, want the transfer's 4945200", sum)
 	}
 }
+
+// TestParseReversedTransaction: a reversed Buygoods transaction, whether a
+// webhook or a polling result reports it, is the payment (status reversed)
+// followed by its reversal, so the payment is recorded even when nothing
+// else ever reported it.
+func TestParseReversedTransaction(t *testing.T) {
+	t.Parallel()
+	const resource = `{"id": "tx-9", "amount": "780.0", "status": "Reversed", "system": "Lipa Na M-PESA",
+"currency": "KES", "reference": "OJM6Q1W84K", "till_number": "K555123",
+"origination_time": "2026-03-04T10:15:00+03:00", "sender_phone_number": "+254712345678"}`
+	tests := []struct {
+		name, body string
+	}{
+		{"webhook", `{"topic": "buygoods_transaction_reversed", "id": "evt-9", "created_at": "2026-03-04T10:30:00+03:00",
+"event": {"type": "Buygoods Transaction", "resource": ` + resource + `}}`},
+		{"polling result", `{"data": {"id": "poll-9", "type": "polling", "attributes": {"status": "Success",
+"transactions": [{"type": "Buygoods Transaction", "resource": ` + resource + `}]}}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, recs, err := Parser{}.Parse([]byte(tt.body), reconcile.SourcePoll)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) != 2 {
+				t.Fatalf("got %d records, want the payment and its reversal: %+v", len(recs), recs)
+			}
+			pay, rev := recs[0], recs[1]
+			at := time.Date(2026, 3, 4, 7, 15, 0, 0, time.UTC)
+			if pay.Kind != reconcile.KindPayment || pay.TxID != "tx-9" || pay.Status != reconcile.StatusReversed ||
+				pay.RelatedTxID != "" || pay.Amount.Minor != 78000 || !pay.OccurredAt.Equal(at) || pay.ProviderRef != "OJM6Q1W84K" {
+				t.Errorf("payment = %+v, want payment tx-9, reversed, 78000 KES at %s", pay, at)
+			}
+			if rev.Kind != reconcile.KindReversal || rev.TxID != "tx-9" || rev.RelatedTxID != "tx-9" || rev.Status != reconcile.StatusReversed ||
+				rev.Amount != pay.Amount || !rev.OccurredAt.Equal(at) || rev.Account != "K555123" {
+				t.Errorf("reversal = %+v, want reversal of tx-9 with the payment's amount, time and till", rev)
+			}
+		})
+	}
+}

@@ -211,8 +211,9 @@ func TestWebhookConcurrentDuplicates(t *testing.T) {
 	if stored.Load() != 1 || dups.Load() != 15 {
 		t.Errorf("%d stored, %d duplicates; want 1 and 15", stored.Load(), dups.Load())
 	}
-	if p, r, h := b.count(t, "raw_payloads"), b.count(t, "provider_records"), b.count(t, "record_history"); p != 1 || r != 1 || h != 1 {
-		t.Errorf("store holds %d payloads, %d records, %d history rows; want 1 each", p, r, h)
+	// A reversal webhook carries two records: the payment and its reversal.
+	if p, r, h := b.count(t, "raw_payloads"), b.count(t, "provider_records"), b.count(t, "record_history"); p != 1 || r != 2 || h != 2 {
+		t.Errorf("store holds %d payloads, %d records, %d history rows; want 1, 2 and 2", p, r, h)
 	}
 }
 

@@ -272,13 +272,12 @@ type engine struct {
 	head  int
 
 	ids   interner
-	slots map[key]*slot
+	slots slotIndex
 	txs   txIndex
 	heur  *heuristics
 
 	ledgerNodes slab[ledgerNode]
 	recordNodes slab[recordNode]
-	slotValues  slab[slot]
 }
 
 func newEngine(cfg Config, out Output) *engine {
@@ -286,7 +285,7 @@ func newEngine(cfg Config, out Output) *engine {
 		cfg:   cfg,
 		out:   out,
 		hold:  cfg.Grace + 2*cfg.Tolerance,
-		slots: make(map[key]*slot),
+		slots: newSlotIndex(),
 		txs:   txIndex{span: cfg.Grace + 2*cfg.Tolerance},
 		heur:  newHeuristics(cfg),
 	}
@@ -317,7 +316,7 @@ func (e *engine) addLedger(l reconcile.LedgerEntry) error {
 	if l.Reference != "" {
 		// Take the slot before claiming, so that it is not released when the
 		// last waiting record leaves it.
-		s := e.slot(key{l.Reference, pd})
+		s := e.slots.take(key{l.Reference, pd})
 		if s.ledger == nil {
 			s.ledger, n.refSlot = n, s
 		}
@@ -325,7 +324,7 @@ func (e *engine) addLedger(l reconcile.LedgerEntry) error {
 		e.claim(n, s.byProvider)
 	}
 	if l.ProviderReference != "" {
-		s := e.slot(key{l.ProviderReference, pd})
+		s := e.slots.take(key{l.ProviderReference, pd})
 		if s.ledgerProv == nil {
 			s.ledgerProv, n.provSlot = n, s
 		}
@@ -336,21 +335,10 @@ func (e *engine) addLedger(l reconcile.LedgerEntry) error {
 	return nil
 }
 
-// slot returns the slot of k, creating it if need be.
-func (e *engine) slot(k key) *slot {
-	s := e.slots[k]
-	if s == nil {
-		s = e.slotValues.new()
-		s.k = k
-		e.slots[k] = s
-	}
-	return s
-}
-
 // release forgets s once nothing waits in it.
 func (e *engine) release(s *slot) {
 	if s != nil && s.empty() {
-		delete(e.slots, s.k)
+		e.slots.drop(s)
 	}
 }
 
@@ -423,14 +411,14 @@ func (e *engine) placeRecord(n *recordNode) {
 	pd := e.ids.id(r.Provider, r.Direction())
 	var ms, ps *slot
 	if r.MerchantRef != "" {
-		ms = e.slots[key{r.MerchantRef, pd}]
+		ms = e.slots.get(key{r.MerchantRef, pd})
 		if ms != nil && e.joinable(ms.ledger, r) {
 			e.join(ms.ledger, n)
 			return
 		}
 	}
 	if r.ProviderRef != "" {
-		ps = e.slots[key{r.ProviderRef, pd}]
+		ps = e.slots.get(key{r.ProviderRef, pd})
 		if ps != nil {
 			for _, l := range [2]*ledgerNode{ps.ledger, ps.ledgerProv} {
 				if e.joinable(l, r) {
@@ -442,13 +430,13 @@ func (e *engine) placeRecord(n *recordNode) {
 	}
 	if r.MerchantRef != "" {
 		if ms == nil {
-			ms = e.slot(key{r.MerchantRef, pd})
+			ms = e.slots.take(key{r.MerchantRef, pd})
 		}
 		ms.byMerchant, n.mSlot = append(ms.byMerchant, n), ms
 	}
 	if r.ProviderRef != "" {
 		if ps == nil {
-			ps = e.slot(key{r.ProviderRef, pd})
+			ps = e.slots.take(key{r.ProviderRef, pd})
 		}
 		ps.byProvider, n.pSlot = append(ps.byProvider, n), ps
 	}

@@ -1,6 +1,7 @@
 package matchers
 
 import (
+	"hash/maphash"
 	"time"
 
 	"github.com/mizani/reconcile"
@@ -20,6 +21,8 @@ type key struct {
 // Nodes point back at their slots, so finalizing an item costs no lookup.
 type slot struct {
 	k          key
+	h          uint64
+	next       *slot // another key with the same hash
 	ledger     *ledgerNode // ledger entry with Reference k
 	ledgerProv *ledgerNode // ledger entry with ProviderReference k
 	byMerchant []*recordNode
@@ -28,6 +31,67 @@ type slot struct {
 
 func (s *slot) empty() bool {
 	return s.ledger == nil && s.ledgerProv == nil && len(s.byMerchant) == 0 && len(s.byProvider) == 0
+}
+
+// slotIndex maps keys to slots. It is keyed by a 64-bit hash of the key,
+// chaining the rare keys that share one: the table then holds no strings,
+// stays small, and a probe never has to read a key it does not want.
+type slotIndex struct {
+	seed  maphash.Seed
+	m     map[uint64]*slot
+	slots slab[slot]
+}
+
+func newSlotIndex() slotIndex {
+	return slotIndex{seed: maphash.MakeSeed(), m: make(map[uint64]*slot)}
+}
+
+func (x *slotIndex) hash(k key) uint64 {
+	return maphash.String(x.seed, k.ref) ^ uint64(k.pd)*0x9e3779b97f4a7c15
+}
+
+// get returns the slot of k, or nil.
+func (x *slotIndex) get(k key) *slot {
+	for s := x.m[x.hash(k)]; s != nil; s = s.next {
+		if s.k == k {
+			return s
+		}
+	}
+	return nil
+}
+
+// take returns the slot of k, creating it if need be.
+func (x *slotIndex) take(k key) *slot {
+	h := x.hash(k)
+	head := x.m[h]
+	for s := head; s != nil; s = s.next {
+		if s.k == k {
+			return s
+		}
+	}
+	s := x.slots.new()
+	s.k, s.h, s.next = k, h, head
+	x.m[h] = s
+	return s
+}
+
+// drop removes s.
+func (x *slotIndex) drop(s *slot) {
+	head := x.m[s.h]
+	if head == s {
+		if s.next == nil {
+			delete(x.m, s.h)
+		} else {
+			x.m[s.h] = s.next
+		}
+		return
+	}
+	for p := head; p != nil; p = p.next {
+		if p.next == s {
+			p.next = s.next
+			return
+		}
+	}
 }
 
 // interner numbers provider and direction pairs.

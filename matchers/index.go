@@ -22,7 +22,7 @@ type key struct {
 type slot struct {
 	k          key
 	h          uint64
-	next       *slot // another key with the same hash
+	next       *slot       // another key with the same hash
 	ledger     *ledgerNode // ledger entry with Reference k
 	ledgerProv *ledgerNode // ledger entry with ProviderReference k
 	byMerchant []*recordNode

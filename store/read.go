@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"iter"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -35,50 +37,66 @@ const filterSQL = `occurred_at >= $1 AND occurred_at < $2 AND (cardinality($3::t
 // cheaper than parsing a timestamp text per row.
 const occurredMicros = `(extract(epoch FROM occurred_at) * 1000000)::bigint`
 
+// packedSQL selects a row as one text value: the integer expressions ints
+// (empty for NULL) and the byte lengths of the text columns texts but the
+// last, comma-separated, then a ';' and the texts back to back. lib/pq
+// allocates twice for every column it returns, so a row read as one value
+// costs two allocations; rowReader unpacks it without copying.
+func packedSQL(ints, texts []string) string {
+	parts := make([]string, 0, 2*(len(ints)+len(texts)))
+	for _, c := range ints {
+		parts = append(parts, c, "','")
+	}
+	for _, c := range texts[:len(texts)-1] {
+		parts = append(parts, "octet_length("+c+")", "','")
+	}
+	parts[len(parts)-1] = "';'"
+	return "concat(" + strings.Join(append(parts, texts...), ", ") + ")"
+}
+
 // LedgerEntries streams the ledger entries f selects, ordered by occurred_at
 // then id. Rows are read as the caller iterates, so memory stays flat however
 // many there are. Iteration stops at the first error, which is yielded.
 func (s *Store) LedgerEntries(ctx context.Context, f Filter) iter.Seq2[reconcile.LedgerEntry, error] {
-	q := `SELECT id, reference, provider, direction, amount_minor, currency, status, ` + occurredMicros + `,
-		account, provider_reference, customer_phone, description
-		FROM ledger_entries WHERE ` + filterSQL + ` ORDER BY occurred_at, id`
-	return stream(ctx, s.db.DB, "ledger entries", q, f.args(), func(rows *sql.Rows) (reconcile.LedgerEntry, error) {
-		var e reconcile.LedgerEntry
-		var micros int64
-		err := rows.Scan(&e.ID, &e.Reference, &e.Provider, &e.Direction, &e.Amount.Minor, &e.Amount.Currency,
-			&e.Status, &micros, &e.Account, &e.ProviderReference, &e.CustomerPhone, &e.Description)
-		e.OccurredAt = time.UnixMicro(micros).UTC()
-		return e, err
+	ints := []string{"id", "amount_minor", occurredMicros}
+	texts := []string{"provider", "direction", "currency", "status", "account",
+		"reference", "provider_reference", "customer_phone", "description"}
+	q := `SELECT ` + packedSQL(ints, texts) + ` FROM ledger_entries WHERE ` + filterSQL + ` ORDER BY occurred_at, id`
+	return stream(ctx, s.db.DB, "ledger entries", q, f.args(), len(ints), len(texts), func(r *rowReader) reconcile.LedgerEntry {
+		return reconcile.LedgerEntry{
+			ID: r.int(0), OccurredAt: time.UnixMicro(r.int(2)).UTC(),
+			Provider: reconcile.Provider(r.word(3)), Direction: reconcile.Direction(r.word(4)),
+			Amount: reconcile.Money{Minor: r.int(1), Currency: reconcile.Currency(r.word(5))},
+			Status: reconcile.LedgerStatus(r.word(6)), Account: r.word(7),
+			Reference: r.field(8), ProviderReference: r.field(9), CustomerPhone: r.field(10), Description: r.field(11),
+		}
 	})
 }
 
 // Records streams the provider records f selects, ordered by occurred_at then
 // id, like LedgerEntries.
 func (s *Store) Records(ctx context.Context, f Filter) iter.Seq2[reconcile.Record, error] {
-	q := `SELECT id, provider, kind, tx_id, merchant_ref, provider_ref, related_tx_id, account, currency,
-		amount_minor, fee_minor, vat_minor, status, provider_status, ` + occurredMicros + `,
-		counterparty, method, source, COALESCE(raw_payload_id, 0)
-		FROM provider_records WHERE ` + filterSQL + ` ORDER BY occurred_at, id`
-	return stream(ctx, s.db.DB, "provider records", q, f.args(), func(rows *sql.Rows) (reconcile.Record, error) {
-		var r reconcile.Record
-		var id, micros int64
-		var cur reconcile.Currency
-		var amount, fee, vat sql.NullInt64
-		err := rows.Scan(&id, &r.Provider, &r.Kind, &r.TxID, &r.MerchantRef, &r.ProviderRef, &r.RelatedTxID,
-			&r.Account, &cur, &amount, &fee, &vat, &r.Status, &r.ProviderStatus, &micros,
-			&r.Counterparty, &r.Method, &r.Source, &r.RawPayloadID)
-		r.Amount = reconcile.Money{Minor: amount.Int64, Currency: cur}
-		r.AmountKnown = amount.Valid
-		r.Fee = reconcile.Money{Minor: fee.Int64, Currency: cur}
-		r.VAT = reconcile.Money{Minor: vat.Int64, Currency: cur}
-		r.FeeKnown = fee.Valid
-		r.OccurredAt = time.UnixMicro(micros).UTC()
-		return r, err
+	ints := []string{"amount_minor", "fee_minor", "vat_minor", occurredMicros, "raw_payload_id"}
+	texts := []string{"provider", "kind", "account", "currency", "status", "provider_status", "method", "source",
+		"tx_id", "merchant_ref", "provider_ref", "related_tx_id", "counterparty"}
+	q := `SELECT ` + packedSQL(ints, texts) + ` FROM provider_records WHERE ` + filterSQL + ` ORDER BY occurred_at, id`
+	return stream(ctx, s.db.DB, "provider records", q, f.args(), len(ints), len(texts), func(r *rowReader) reconcile.Record {
+		cur := reconcile.Currency(r.word(8))
+		return reconcile.Record{
+			Amount: reconcile.Money{Minor: r.int(0), Currency: cur}, AmountKnown: r.field(0) != "",
+			Fee: reconcile.Money{Minor: r.int(1), Currency: cur}, VAT: reconcile.Money{Minor: r.int(2), Currency: cur},
+			FeeKnown: r.field(1) != "", OccurredAt: time.UnixMicro(r.int(3)).UTC(), RawPayloadID: r.int(4),
+			Provider: reconcile.Provider(r.word(5)), Kind: reconcile.Kind(r.word(6)), Account: r.word(7),
+			Status: reconcile.Status(r.word(9)), ProviderStatus: r.word(10), Method: r.word(11),
+			Source: reconcile.Source(r.word(12)), TxID: r.field(13), MerchantRef: r.field(14), ProviderRef: r.field(15),
+			RelatedTxID: r.field(16), Counterparty: r.field(17),
+		}
 	})
 }
 
-// stream runs q and yields one scanned value per row.
-func stream[T any](ctx context.Context, db *sql.DB, what, q string, args []any, scan func(*sql.Rows) (T, error)) iter.Seq2[T, error] {
+// stream runs q, whose rows are packedSQL values of ints integers and texts
+// text columns, and yields one value per row, built by scan.
+func stream[T any](ctx context.Context, db *sql.DB, what, q string, args []any, ints, texts int, scan func(*rowReader) T) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		rows, err := db.QueryContext(ctx, q, args...)
@@ -87,8 +105,17 @@ func stream[T any](ctx context.Context, db *sql.DB, what, q string, args []any, 
 			return
 		}
 		defer rows.Close()
+		r := &rowReader{ints: ints, fields: make([]string, ints+texts), words: map[string]string{}}
 		for rows.Next() {
-			v, err := scan(rows)
+			if err := rows.Scan(&r.packed); err != nil {
+				yield(zero, fmt.Errorf("reading %s: %w", what, err))
+				return
+			}
+			var v T
+			if err = r.unpack(); err == nil {
+				v = scan(r)
+				err = r.err
+			}
 			if err != nil {
 				yield(zero, fmt.Errorf("reading %s: %w", what, err))
 				return
@@ -101,6 +128,69 @@ func stream[T any](ctx context.Context, db *sql.DB, what, q string, args []any, 
 			yield(zero, fmt.Errorf("reading %s: %w", what, err))
 		}
 	}
+}
+
+// maxWords bounds the strings a rowReader interns.
+const maxWords = 4096
+
+// rowReader unpacks a packedSQL row with few allocations: its fields are
+// substrings of the value lib/pq returned, and repeated words (provider,
+// status, currency, account…) are shared between rows.
+type rowReader struct {
+	ints   int
+	packed string
+	fields []string
+	words  map[string]string
+	err    error // the first conversion error of the row
+}
+
+// unpack splits packed into fields.
+func (r *rowReader) unpack() error {
+	r.err = nil
+	head, rest, ok := strings.Cut(r.packed, ";")
+	last := len(r.fields) - 1
+	for i := range r.fields[:last] {
+		var f string
+		f, head, _ = strings.Cut(head, ",")
+		if i < r.ints {
+			r.fields[i] = f
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if !ok || err != nil || n > len(rest) {
+			return fmt.Errorf("unpacking field %d of %q", i+1, r.packed)
+		}
+		r.fields[i], rest = rest[:n], rest[n:]
+	}
+	r.fields[last] = rest
+	return nil
+}
+
+// field returns field i as read.
+func (r *rowReader) field(i int) string { return r.fields[i] }
+
+// word returns field i, shared with earlier rows of the same value.
+func (r *rowReader) word(i int) string {
+	if s, ok := r.words[r.fields[i]]; ok {
+		return s
+	}
+	s := strings.Clone(r.fields[i]) // do not keep the whole row alive
+	if len(r.words) < maxWords {
+		r.words[s] = s
+	}
+	return s
+}
+
+// int returns integer field i, 0 for NULL.
+func (r *rowReader) int(i int) int64 {
+	if r.fields[i] == "" {
+		return 0
+	}
+	v, err := strconv.ParseInt(r.fields[i], 10, 64)
+	if err != nil && r.err == nil {
+		r.err = fmt.Errorf("integer field %d: %w", i+1, err)
+	}
+	return v
 }
 
 // BankLines returns the bank statement lines whose value date, taken as

@@ -1,0 +1,97 @@
+package store_test
+
+import (
+	"context"
+
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/store"
+	"github.com/mizani/reconcile/store/pgtest"
+)
+
+// seed1M fills both sides with 1,000,000 rows each, a row every 600 ms from
+// t0 over four providers, with INSERT … SELECT FROM generate_series.
+func seed1M(b *testing.B) *store.Store {
+	b.Helper()
+	s := store.New(pgtest.New(b))
+	for _, q := range []string{
+		`INSERT INTO ledger_entries (provider, direction, reference, amount_minor, currency, status, occurred_at,
+			account, provider_reference, customer_phone, description)
+		SELECT (ARRAY['kopokopo','pixel','ikhokha','kora'])[i%4+1], 'in', 'REF-' || i, 1000 + i%900000,
+			(ARRAY['KES','XOF','ZAR','NGN'])[i%4+1], 'paid', $1::timestamptz + i * interval '600 ms',
+			'ACC' || i%7, 'PR' || i, '+2547' || lpad(i::text, 8, '0'), 'order ' || i
+		FROM generate_series(0, 999999) i`,
+		`INSERT INTO provider_records (provider, kind, tx_id, merchant_ref, provider_ref, account, currency,
+			amount_minor, fee_minor, vat_minor, status, provider_status, occurred_at, counterparty, method, source)
+		SELECT (ARRAY['kopokopo','pixel','ikhokha','kora'])[i%4+1], 'payment', 'TX-' || i, 'REF-' || i, 'PR' || i,
+			'ACC' || i%7, (ARRAY['KES','XOF','ZAR','NGN'])[i%4+1], 1000 + i%900000,
+			CASE WHEN i%2 = 0 THEN 20 + i%100 END, CASE WHEN i%2 = 0 THEN 3 END, 'succeeded', 'Received',
+			$1::timestamptz + i * interval '600 ms' + interval '2 s', '+2547' || lpad(i::text, 8, '0'), 'mpesa', 'poll'
+		FROM generate_series(0, 999999) i`,
+		`ANALYZE ledger_entries`, `ANALYZE provider_records`,
+	} {
+		var args []any
+		if len(q) > 30 {
+			args = []any{t0}
+		}
+		if _, err := s.DB().Exec(q, args...); err != nil {
+			b.Fatalf("seeding: %v", err)
+		}
+	}
+	return s
+}
+
+var all1M = store.Filter{Window: reconcile.Window{From: t0, To: t0.Add(7 * 24 * time.Hour)}}
+
+// drain reads every row of seq and fails unless there are want.
+func drain[T any](b *testing.B, seq func(context.Context, store.Filter) func(func(T, error) bool), want int) {
+	n := 0
+	for _, err := range seq(context.Background(), all1M) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	if n != want {
+		b.Fatalf("read %d rows, want %d", n, want)
+	}
+}
+
+// BenchmarkRead1M streams 1,000,000 ledger entries, 1,000,000 provider
+// records, and both at once as a run does, reporting rows/s (seeding is not
+// timed).
+func BenchmarkRead1M(b *testing.B) {
+	const rows = 1_000_000
+	s := seed1M(b)
+	ledger := func(ctx context.Context, f store.Filter) func(func(reconcile.LedgerEntry, error) bool) {
+		return s.LedgerEntries(ctx, f)
+	}
+	records := func(ctx context.Context, f store.Filter) func(func(reconcile.Record, error) bool) {
+		return s.Records(ctx, f)
+	}
+	for _, bc := range []struct {
+		name  string
+		sides int
+		read  func(*testing.B)
+	}{
+		{"ledger", 1, func(b *testing.B) { drain(b, ledger, rows) }},
+		{"records", 1, func(b *testing.B) { drain(b, records, rows) }},
+		{"both", 2, func(b *testing.B) {
+			var wg sync.WaitGroup
+			wg.Go(func() { drain(b, ledger, rows) })
+			drain(b, records, rows)
+			wg.Wait()
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				bc.read(b)
+			}
+			b.ReportMetric(float64(bc.sides*rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}

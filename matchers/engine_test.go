@@ -333,3 +333,14 @@ func TestMatchOutputError(t *testing.T) {
 		t.Fatalf("error %v, want %v", err, disk)
 	}
 }
+
+func TestMatchStopsWhenCancelled(t *testing.T) {
+	t.Parallel()
+	ledger, recs, w := benchInput(10_000)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := matchers.Match(ctx, matchers.Config{Window: w, Now: w.To}, seq(ledger), seq(recs), &counter{})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want %v", err, context.Canceled)
+	}
+}

@@ -114,23 +114,43 @@ type Stats struct {
 // same instant, then input order. A ledger entry's duplicate payments follow
 // its match. The same input therefore always yields the same sequence.
 //
-// Both streams must be ordered by occurred_at (then id); an out-of-order item
-// is an error. The rules are those of SPEC §6:
+// Both streams must be ordered by occurred_at (then id) and cover
+// cfg.LookAround(); an out-of-order item is an error. A match or discrepancy
+// is reported when any item in it lies inside the window, so a pair across
+// midnight at the window's end is reported and a pair wholly in the margin is
+// not. The rules are those of SPEC §6:
 //
 //   - Pass 1 joins a ledger entry to records of the same provider and
 //     direction whose merchant reference equals its reference, or whose
 //     provider reference equals its reference or provider reference, within
 //     Grace of each other. Several succeeded records whose amounts sum to the
 //     ledger amount are one match; any other extra succeeded record is a
-//     duplicate_payment.
-//   - Reversal records join the payment they reverse (RelatedTxID). A
-//     reversed payment is a `reversed` discrepancy, unless the ledger says
-//     refunded: then the payment and its reversal are a consistent match.
+//     duplicate_payment (naming the ledger entry, which its match reports).
+//     Failed or pending attempts beside a succeeded record are not reported.
+//   - A joined pair is judged on currency, then amount (Difference = provider
+//     − ledger, set for amount_mismatch and settlement_variance only), then
+//     status: paid or refunded against succeeded is consistent, pending,
+//     failed or cancelled against succeeded — or paid against a record that
+//     did not succeed — is a status_mismatch. A record whose amount was not
+//     reported matches on reference and status alone (its AmountKnown is
+//     false; so is a discrepancy's ProviderAmountKnown).
+//   - Reversal records join the payment they reverse (RelatedTxID) when it
+//     was seen no more than Grace + 2×Tolerance earlier. A reversed payment
+//     is a `reversed` discrepancy, unless the ledger says refunded: then the
+//     payment and its reversal are a consistent match (Records lists the
+//     payment, then its reversals). A ledger entry saying refunded whose
+//     payment was not reversed is a status_mismatch. A reversal of a payment
+//     not in the streams is a `reversed` discrepancy of its own.
 //   - Pass 2 (HeuristicProviders only) pairs a paid ledger entry and a
 //     succeeded record left over by pass 1 with the same amount, currency and
 //     phone (when both have one) within Tolerance, when each is the other's
-//     only candidate. Ties are never guessed: they are reported with the
-//     candidates named.
+//     only candidate. Ties are never guessed: a ledger entry with several
+//     candidates is a missing_in_provider listing them in Records, a record
+//     with several is a missing_in_ledger naming them in Detail.
+//   - Left alone, a paid or refunded ledger entry is missing_in_provider and
+//     a succeeded record missing_in_ledger; a record pending for longer than
+//     StaleAfter at Now is a status_mismatch ("still pending after N hours");
+//     anything else is not reported (Stats.Quiet).
 //   - Settlement and fee records are skipped: they feed Settlement.
 func Match(ctx context.Context, cfg Config, ledger iter.Seq2[reconcile.LedgerEntry, error], records iter.Seq2[reconcile.Record, error], out Output) (Stats, error) {
 	cfg, err := cfg.withDefaults()

@@ -242,6 +242,8 @@ func TestMatchRules(t *testing.T) {
 		{"heuristic, record first", L{led("A1", lAt(10*time.Minute))}, R{rec("T1", "")}, nil, []string{"match~ A1 T1"}},
 		{"heuristic at tolerance", L{led("A1")}, R{rec("T1", "", rAt(30*time.Minute))}, nil, []string{"match~ A1 T1"}},
 		{"heuristic beyond tolerance", L{led("A1")}, R{rec("T1", "", rAt(30*time.Minute+time.Second))}, nil, []string{"missing_in_provider A1 -", "missing_in_ledger - T1"}},
+		{"heuristic phone forms", L{led("A1", lPhone("254 712 345 678"))}, R{rec("T1", "", rPhone("0712-345-678"))}, nil, []string{"match~ A1 T1"}},
+		{"heuristic masked phone counts as none", L{led("A1", lPhone("0712345678"))}, R{rec("T1", "", rPhone("2547****5999"))}, nil, []string{"match~ A1 T1"}},
 		{"heuristic phone differs", L{led("A1", lPhone("254712345678"))}, R{rec("T1", "", rPhone("254799999999"))}, nil, []string{"missing_in_provider A1 -", "missing_in_ledger - T1"}},
 		{"heuristic amount differs", L{led("A1")}, R{rec("T1", "", rAmount(99900))}, nil, []string{"missing_in_provider A1 -", "missing_in_ledger - T1"}},
 		{"heuristic not configured", L{led("A1")}, R{rec("T1", "")}, noHeur, []string{"missing_in_provider A1 -", "missing_in_ledger - T1"}},

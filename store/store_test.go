@@ -359,3 +359,48 @@ func TestRunsAndCheckpoints(t *testing.T) {
 		t.Fatal("another scope reported done")
 	}
 }
+
+// TestSaveRepeatedTransaction: one payload carrying the same transaction
+// twice (a poll listing a payment and then its final status) stores both
+// sightings in order, in one transaction; a payload with no records is
+// stored raw.
+func TestSaveRepeatedTransaction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	recs := []reconcile.Record{
+		payment("R1", reconcile.StatusPending, 0, false),
+		payment("R2", reconcile.StatusSucceeded, 700, true),
+		payment("R1", reconcile.StatusSucceeded, 300, true),
+		payment("R1", reconcile.StatusFailed, 0, false),
+	}
+	if dup, err := s.Save(ctx, payload("poll-1"), recs); err != nil || dup {
+		t.Fatalf("Save = dup %v, err %v", dup, err)
+	}
+	for i, r := range recs {
+		if r.RawPayloadID == 0 {
+			t.Errorf("record %d: RawPayloadID not set", i)
+		}
+	}
+	// succeeded outranks the later failed sighting; every sighting is history.
+	if r := stored(t, s, "R1"); r.Status != "succeeded" || r.Amount == nil || *r.Amount != 300 || r.History != 3 {
+		t.Fatalf("R1 = %+v, want succeeded 300 with 3 history rows", r)
+	}
+	if r := stored(t, s, "R2"); r.Status != "succeeded" || r.History != 1 {
+		t.Fatalf("R2 = %+v", r)
+	}
+	if dup, err := s.Save(ctx, payload("poll-1"), recs); err != nil || !dup {
+		t.Fatalf("second Save = dup %v, err %v; want dup", dup, err)
+	}
+	if r := stored(t, s, "R1"); r.History != 3 {
+		t.Fatalf("duplicate payload added history: %+v", r)
+	}
+	if dup, err := s.Save(ctx, payload("customer-created"), nil); err != nil || dup {
+		t.Fatalf("Save without records = dup %v, err %v", dup, err)
+	}
+	var n int
+	s.DB().Get(&n, `SELECT count(*) FROM raw_payloads`)
+	if n != 2 {
+		t.Fatalf("%d payloads stored, want 2", n)
+	}
+}

@@ -74,8 +74,8 @@ type SettlementConfig struct {
 
 // Settlement accumulates the settlements report (SPEC §7) from the
 // records of a run and the bank statement lines of its days. Memory grows
-// with the number of provider, account, currency and day combinations, not
-// with the number of records.
+// with the number of provider, account, currency and day combinations and
+// with the number of reversals, not with the number of records.
 //
 // For each provider, account, currency and business day it totals: gross
 // (succeeded payments, including ones later reversed), fees (the provider's

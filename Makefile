@@ -12,6 +12,10 @@ export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mizani_test?sslmo
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
 
+.PHONY: demo
+demo: ## Run Mizani end to end on the demo week; reports in demo-out/
+	$(GO) run ./cmd/reconcile demo
+
 .PHONY: build
 build: ## Build bin/reconcile
 	$(GO) build -o $(BIN) ./cmd/reconcile

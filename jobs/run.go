@@ -78,6 +78,8 @@ type RunResult struct {
 	Settlements []reconcile.SettlementDay
 	// ByKind counts the discrepancies of each kind.
 	ByKind map[reconcile.DiscrepancyKind]int
+	// OutDir is the directory the reports were written to.
+	OutDir string
 	// Files are the reports written, in OutDir.
 	Files []string
 }
@@ -240,7 +242,7 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	if err := dir.Finish(res.Summary, res.Settlements); err != nil {
 		return res, fmt.Errorf("run: writing reports: %w", err)
 	}
-	res.Files = reportFiles(cfg.Formats)
+	res.OutDir, res.Files = cfg.OutDir, reportFiles(cfg.Formats)
 	return res, nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mizani/reconcile"
 	"github.com/mizani/reconcile/jobs"
@@ -62,36 +63,56 @@ Exit codes: 0 success (discrepancies are data), 1 operational failure,
 	f := cmd.Flags()
 	f.StringVar(&o.from, "from", "", "first day (YYYY-MM-DD) or RFC 3339 instant (required)")
 	f.StringVar(&o.to, "to", "", "last day, included, or RFC 3339 instant, excluded (required)")
-	f.StringVar(&o.tz, "tz", envOr("RECONCILE_TZ", "Africa/Nairobi"), "business time zone (env RECONCILE_TZ)")
-	f.StringSliceVar(&o.providers, "provider", nil, "only these providers (repeat or comma-separate; default all)")
-	f.StringVar(&o.out, "out", envOr("RECONCILE_OUT", "reports"), "directory for the reports (env RECONCILE_OUT)")
-	f.StringSliceVar(&o.formats, "format", []string{"csv", "xlsx"}, "report formats: csv, xlsx")
-	f.BoolVar(&o.failOnDiscrepancy, "fail-on-discrepancy", false, "exit 3 when any discrepancy is found")
-	f.DurationVar(&o.grace, "grace", matchers.DefaultGrace, "look-around on both sides of the window")
-	f.StringSliceVar(&o.heuristics, "heuristic", []string{string(reconcile.KopoKopo)}, "providers whose unmatched items are paired by amount, phone and time")
-	f.DurationVar(&o.tolerance, "tolerance", matchers.DefaultTolerance, "time tolerance of heuristic matches")
-	f.DurationVar(&o.staleAfter, "stale-after", matchers.DefaultStaleAfter, "a record pending longer than this is reported")
 	f.StringVar(&o.asOf, "as-of", "", "judge pending records as of this RFC 3339 instant (default: end of the window)")
-	f.StringVar(&o.rounding, "rounding", envOr("RECONCILE_ROUNDING", string(reconcile.DefaultRounding)), "fee rounding rule: half-even, half-up, down, up (env RECONCILE_ROUNDING)")
-	f.Int64Var(&o.settlementTolerance, "settlement-tolerance", 0, "largest settlement variance not reported, in minor units")
-	f.BoolVar(&o.sameDay, "same-day-settlement", false, "a settlement on day D pays what was owed up to the end of D (default: up to D-1)")
-	f.IntVar(&o.xlsxMaxMatches, "xlsx-max-matches", reports.DefaultXLSXMaxMatches, "most match rows in report.xlsx (all are in matches.csv)")
-	f.StringArrayVar(&o.fees, "fee", nil, `fee schedule entry "provider[:method]=PERCENT[+FIXED]", e.g. "ikhokha:card=2.85" (replaces the defaults)`)
+	f.StringVar(&o.out, "out", envOr("RECONCILE_OUT", "reports"), "directory for the reports (env RECONCILE_OUT)")
+	f.BoolVar(&o.failOnDiscrepancy, "fail-on-discrepancy", false, "exit 3 when any discrepancy is found")
+	o.addTuningFlags(f)
 	cmd.MarkFlagRequired("from")
 	cmd.MarkFlagRequired("to")
 	return cmd
 }
 
+// addTuningFlags adds the flags that shape a run, shared by run and nightly.
+func (o *runOptions) addTuningFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.tz, "tz", envOr("RECONCILE_TZ", "Africa/Nairobi"), "business time zone (env RECONCILE_TZ)")
+	f.StringSliceVar(&o.providers, "provider", nil, "only these providers (repeat or comma-separate; default all)")
+	f.StringSliceVar(&o.formats, "format", []string{"csv", "xlsx"}, "report formats: csv, xlsx")
+	f.DurationVar(&o.grace, "grace", matchers.DefaultGrace, "look-around on both sides of the window")
+	f.StringSliceVar(&o.heuristics, "heuristic", []string{string(reconcile.KopoKopo)}, "providers whose unmatched items are paired by amount, phone and time")
+	f.DurationVar(&o.tolerance, "tolerance", matchers.DefaultTolerance, "time tolerance of heuristic matches")
+	f.DurationVar(&o.staleAfter, "stale-after", matchers.DefaultStaleAfter, "a record pending longer than this is reported")
+	f.StringVar(&o.rounding, "rounding", envOr("RECONCILE_ROUNDING", string(reconcile.DefaultRounding)), "fee rounding rule: half-even, half-up, down, up (env RECONCILE_ROUNDING)")
+	f.Int64Var(&o.settlementTolerance, "settlement-tolerance", 0, "largest settlement variance not reported, in minor units")
+	f.BoolVar(&o.sameDay, "same-day-settlement", false, "a settlement on day D pays what was owed up to the end of D (default: up to D-1)")
+	f.IntVar(&o.xlsxMaxMatches, "xlsx-max-matches", reports.DefaultXLSXMaxMatches, "most match rows in report.xlsx (all are in matches.csv)")
+	f.StringArrayVar(&o.fees, "fee", nil, `fee schedule entry "provider[:method]=PERCENT[+FIXED]", e.g. "ikhokha:card=2.85" (replaces the defaults)`)
+}
+
 // config turns the flags into a run configuration, or a bad-input error.
 func (o runOptions) config() (jobs.RunConfig, error) {
+	cfg, err := o.tuning()
+	if err != nil {
+		return cfg, err
+	}
+	if cfg.Window, err = reconcile.ParseWindow(o.from, o.to, cfg.Zone); err != nil {
+		return cfg, err
+	}
+	if o.asOf != "" {
+		if cfg.AsOf, err = time.Parse(time.RFC3339, o.asOf); err != nil {
+			return cfg, fmt.Errorf("--as-of %q: want an RFC 3339 instant", o.asOf)
+		}
+	}
+	cfg.OutDir = o.out
+	return cfg, nil
+}
+
+// tuning turns the shared tuning flags into a run configuration without a
+// window or output directory.
+func (o runOptions) tuning() (jobs.RunConfig, error) {
 	var cfg jobs.RunConfig
 	zone, err := time.LoadLocation(o.tz)
 	if err != nil {
 		return cfg, fmt.Errorf("--tz: %w", err)
-	}
-	w, err := reconcile.ParseWindow(o.from, o.to, zone)
-	if err != nil {
-		return cfg, err
 	}
 	providers, err := parseProviders(o.providers, "--provider")
 	if err != nil {
@@ -116,12 +137,6 @@ func (o runOptions) config() (jobs.RunConfig, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("--rounding: %w", err)
 	}
-	var asOf time.Time
-	if o.asOf != "" {
-		if asOf, err = time.Parse(time.RFC3339, o.asOf); err != nil {
-			return cfg, fmt.Errorf("--as-of %q: want an RFC 3339 instant", o.asOf)
-		}
-	}
 	if o.grace < 0 || o.tolerance < 0 || o.staleAfter <= 0 || o.settlementTolerance < 0 || o.xlsxMaxMatches < 0 {
 		return cfg, errors.New("--grace, --tolerance, --stale-after, --settlement-tolerance and --xlsx-max-matches must not be negative")
 	}
@@ -135,9 +150,9 @@ func (o runOptions) config() (jobs.RunConfig, error) {
 		}
 	}
 	return jobs.RunConfig{
-		Window: w, Zone: zone, Providers: providers, OutDir: o.out, Formats: formats,
+		Zone: zone, Providers: providers, Formats: formats,
 		Grace: o.grace, HeuristicProviders: heuristics, Tolerance: o.tolerance, StaleAfter: o.staleAfter,
-		AsOf: asOf, Fees: fees, Rounding: rounding, SettlementTolerance: o.settlementTolerance,
+		Fees: fees, Rounding: rounding, SettlementTolerance: o.settlementTolerance,
 		SameDaySettlement: o.sameDay, XLSXMaxMatches: o.xlsxMaxMatches,
 	}, nil
 }

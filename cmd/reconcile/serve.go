@@ -26,7 +26,9 @@ func init() { register(newServeCmd) }
 
 // serveOptions are the flags of `serve`.
 type serveOptions struct {
-	listen string
+	runOptions
+	listen   string
+	schedule string
 }
 
 func newServeCmd(a *app) *cobra.Command {
@@ -39,14 +41,23 @@ then payload and records are stored in one transaction and only then is 200
 answered. Bad signature → 401 (nothing stored), malformed → 400, body over
 1 MiB → 413, duplicates → 200 stored once. GET /healthz pings the store;
 GET /metrics serves Prometheus metrics. SIGTERM shuts down gracefully.
-Credentials: K2_API_KEY signs Kopo Kopo webhooks.`,
+Credentials: K2_API_KEY signs Kopo Kopo webhooks.
+
+With --schedule, the nightly job (see 'reconcile nightly') runs on that cron
+schedule: pull yesterday from every configured provider, then reconcile it
+into --out/YYYY-MM-DD/. Advisory locks keep replicas from doubling the work.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.serve(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.listen, "listen", envOr("RECONCILE_LISTEN", "127.0.0.1:8080"),
+	f := cmd.Flags()
+	f.StringVar(&o.listen, "listen", envOr("RECONCILE_LISTEN", "127.0.0.1:8080"),
 		"address to listen on (env RECONCILE_LISTEN)")
+	f.StringVar(&o.schedule, "schedule", os.Getenv("RECONCILE_SCHEDULE"),
+		`cron schedule of the nightly job, e.g. "CRON_TZ=Africa/Nairobi 0 2 * * *" (env RECONCILE_SCHEDULE; empty: none)`)
+	f.StringVar(&o.out, "out", envOr("RECONCILE_OUT", "reports"), "root directory of the nightly reports (env RECONCILE_OUT)")
+	o.addTuningFlags(f)
 	return cmd
 }
 
@@ -78,6 +89,15 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	handler, err := newServeHandler(a, st, providers)
 	if err != nil {
 		return err
+	}
+	if o.schedule != "" {
+		sched, err := a.scheduleNightly(ctx, st, o.schedule, o.runOptions)
+		if err != nil {
+			return err
+		}
+		sched.Start()
+		defer sched.Stop()
+		a.logger.Info("nightly job scheduled", "schedule", o.schedule, "next", sched.Next())
 	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {

@@ -1,0 +1,125 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/sources"
+	"github.com/mizani/reconcile/store"
+)
+
+// PullJobName is the job name pulls are recorded under in the run history.
+const PullJobName = "pull"
+
+// Nightly is the job a schedule or a CronJob runs once a day: pull every
+// configured provider over the business day and its look-around, then
+// reconcile the day into OutRoot/YYYY-MM-DD. A pull that fails is recorded
+// and the run still goes ahead on what the store holds, so one provider's
+// outage never hides the others' reports; the job then returns the error.
+type Nightly struct {
+	Store *store.Store
+	// Pulls are the providers to pull; Sink and Checkpoints default to Store.
+	Pulls []sources.PullJob
+	// Run is the template of the run: Window and OutDir are set per day.
+	Run RunConfig
+	// OutRoot is the directory the daily report directories go under.
+	OutRoot string
+	// Now returns the current time (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Yesterday returns the business day before now, in zone, as a date.
+func Yesterday(now time.Time, zone *time.Location) time.Time {
+	y, m, d := now.In(zone).AddDate(0, 0, -1).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, zone)
+}
+
+// RunDay pulls and reconciles one business day (a midnight in the run's zone).
+func (n *Nightly) RunDay(ctx context.Context, day time.Time) (RunResult, error) {
+	cfg := n.Run
+	if cfg.Zone == nil {
+		return RunResult{}, errors.New("nightly: no business zone")
+	}
+	log := n.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := time.Now
+	if n.Now != nil {
+		now = n.Now
+	}
+	day = day.In(cfg.Zone)
+	start := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, cfg.Zone)
+	cfg.Window = reconcile.Window{From: start.UTC(), To: start.AddDate(0, 0, 1).UTC()}
+	cfg.OutDir = filepath.Join(n.OutRoot, start.Format(time.DateOnly))
+	grace := cfg.Grace
+	if grace == 0 {
+		grace = 24 * time.Hour
+	}
+
+	// Pull the day and its look-around, but nothing from the future.
+	pullWindow := cfg.Window.Grow(grace)
+	if t := now().UTC(); pullWindow.To.After(t) {
+		pullWindow.To = t
+	}
+	var pullErrs []error
+	for _, job := range n.Pulls {
+		if job.Sink == nil {
+			job.Sink = n.Store
+		}
+		if job.Checkpoints == nil {
+			job.Checkpoints = n.Store
+		}
+		if err := n.pull(ctx, job, pullWindow, log); err != nil {
+			pullErrs = append(pullErrs, err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return RunResult{}, err
+	}
+	cfg.Logger = log
+	res, err := Run(ctx, n.Store, cfg)
+	if err != nil {
+		return res, err
+	}
+	log.Info("nightly run done", "day", start.Format(time.DateOnly), "out", cfg.OutDir,
+		"matches", res.Stats.Matches, "discrepancies", res.Discrepancies())
+	return res, errors.Join(pullErrs...)
+}
+
+// pull runs one provider's pull under an advisory lock and records it in the
+// run history.
+func (n *Nightly) pull(ctx context.Context, job sources.PullJob, w reconcile.Window, log *slog.Logger) error {
+	key := fmt.Sprintf("%s:%s:%s:%s", PullJobName, job.Provider, job.Scope, w)
+	unlock, ok, err := n.Store.TryLock(ctx, key)
+	if err != nil {
+		return fmt.Errorf("pull %s: taking the lock: %w", job.Provider, err)
+	}
+	if !ok {
+		log.Info("pull already running elsewhere; skipped", "provider", job.Provider, "window", w.String())
+		return nil
+	}
+	defer unlock()
+	id, err := n.Store.StartRun(ctx, PullJobName, w, map[string]any{"provider": job.Provider, "scope": job.Scope})
+	if err != nil {
+		return fmt.Errorf("pull %s: recording: %w", job.Provider, err)
+	}
+	job.Logger = log
+	stats, pullErr := sources.PullWindow(ctx, job, w)
+	outcome := store.OutcomeSucceeded
+	if pullErr != nil {
+		outcome = store.OutcomeFailed
+		pullErr = fmt.Errorf("pull %s %s: %w", job.Provider, w, pullErr)
+		log.Error("pull failed", "provider", job.Provider, "window", w.String(), "err", pullErr)
+	}
+	if err := n.Store.FinishRun(context.WithoutCancel(ctx), id, outcome, stats, pullErr); err != nil && pullErr == nil {
+		return fmt.Errorf("pull %s: recording the outcome: %w", job.Provider, err)
+	}
+	return pullErr
+}

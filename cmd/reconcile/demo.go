@@ -447,6 +447,9 @@ func (a *app) demoDatabase(ctx context.Context, explicit bool) (demoDB, error) {
 	if localErr == nil {
 		return demoDB{u, "database " + demoName + " on the PostgreSQL at 127.0.0.1:5432 (dropped and recreated)", func() {}}, nil
 	}
+	if !errors.Is(localErr, errUnreachable) {
+		return demoDB{}, fmt.Errorf("demo store: preparing database %s on 127.0.0.1:5432: %w", demoName, localErr)
+	}
 	db, dockerErr := demoContainer()
 	if dockerErr == nil {
 		return db, nil
@@ -488,7 +491,9 @@ func recreateDatabase(ctx context.Context, rawURL, name string) (string, error) 
 		return "", err
 	}
 	q := quoted(name)
-	if err := execOn(ctx, rawURL, "DROP DATABASE IF EXISTS "+q, "CREATE DATABASE "+q); err != nil {
+	// WITH (FORCE) ends other sessions on the demo database, e.g. a psql
+	// left open on it after the last demo.
+	if err := execOn(ctx, rawURL, "DROP DATABASE IF EXISTS "+q+" WITH (FORCE)", "CREATE DATABASE "+q); err != nil {
 		return "", err
 	}
 	u.Path = "/" + name
@@ -497,16 +502,26 @@ func recreateDatabase(ctx context.Context, rawURL, name string) (string, error) 
 
 func quoted(name string) string { return pq.QuoteIdentifier(name) }
 
-// execOn runs statements, one after another, on the database rawURL names,
-// giving up after 5 seconds.
+// errUnreachable means no PostgreSQL answered within the probe timeout.
+var errUnreachable = errors.New("no PostgreSQL answered")
+
+// execOn runs statements, one after another, on the database rawURL names.
+// A server that does not answer within 5 seconds is errUnreachable; once it
+// has answered, the statements get two minutes (DROP DATABASE waits for a
+// checkpoint, which takes a while on a busy server).
 func execOn(ctx context.Context, rawURL string, statements ...string) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
 	db, err := sql.Open("postgres", rawURL)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	pingCtx, cancelPing := context.WithTimeout(ctx, 5*time.Second)
+	defer cancelPing()
+	if err := db.PingContext(pingCtx); err != nil {
+		return fmt.Errorf("%w: %w", errUnreachable, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
 	for _, s := range statements {
 		if _, err := db.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("%s: %w", s, err)

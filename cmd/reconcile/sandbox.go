@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -90,6 +91,7 @@ func (a *app) sandbox(cmd *cobra.Command, o sandboxOptions) error {
 	}
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(cmd.OutOrStdout(), "sandbox listening on http://%s (simulators: %s)\n", ln.Addr(), strings.Join(sb.Prefixes(), ", "))
+	printSandboxEnv(cmd.OutOrStdout(), ln.Addr().String())
 	if o.webhookURL != "" {
 		go emitLive(ctx, sb.KopoKopo(), o.webhookInterval, a)
 	}
@@ -121,5 +123,21 @@ func emitLive(ctx context.Context, sim *kopokopo.Simulator, every time.Duration,
 			}
 			last = now
 		}
+	}
+}
+
+// printSandboxEnv tells the user how to point the clients at the sandbox.
+// The simulator's own default credentials are public sandbox values and are
+// printed; credentials the user set through the environment are not.
+func printSandboxEnv(w io.Writer, addr string) {
+	fmt.Fprintln(w, "Point the clients at it with:")
+	fmt.Fprintf(w, "  export %s=http://%s/kopokopo\n", kopokopo.EnvBaseURL, addr)
+	if os.Getenv(kopokopo.EnvClientID) == "" && os.Getenv(kopokopo.EnvClientSecret) == "" && os.Getenv(kopokopo.EnvAPIKey) == "" {
+		fmt.Fprintf(w, "  export %s=%s %s=%s %s=%s\n",
+			kopokopo.EnvClientID, kopokopo.SimClientID, kopokopo.EnvClientSecret, kopokopo.SimClientSecret,
+			kopokopo.EnvAPIKey, kopokopo.SimAPIKey)
+	} else {
+		fmt.Fprintf(w, "  (it accepts the %s, %s and %s already set in this environment)\n",
+			kopokopo.EnvClientID, kopokopo.EnvClientSecret, kopokopo.EnvAPIKey)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"log/slog"
 	"os"
 	"slices"
@@ -218,7 +217,13 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	filter := store.Filter{Window: cfg.Window.Grow(cfg.Grace), Providers: cfg.Providers}
 	meter := newMeter(cfg.Progress, log)
 	ledger := count(prefetch(ctx, st.LedgerEntries(ctx, filter)), &meter.ledger, meter.tick)
-	records := count(teeRecords(prefetch(ctx, st.Records(ctx, filter)), settle.AddRecord), &meter.records, meter.tick)
+	settleRecord := func(r reconcile.Record) error {
+		if err := settle.AddRecord(r); err != nil {
+			return fmt.Errorf("settlement of %s %s %s: %w", r.Provider, r.Kind, r.TxID, err)
+		}
+		return nil
+	}
+	records := count(matchers.Tap(prefetch(ctx, st.Records(ctx, filter)), settleRecord), &meter.records, meter.tick)
 
 	start := time.Now()
 	log.Info("matching", "window", cfg.Window.String(), "providers", cfg.Providers, "out", cfg.OutDir)
@@ -244,22 +249,6 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	}
 	res.OutDir, res.Files = cfg.OutDir, reportFiles(cfg.Formats)
 	return res, nil
-}
-
-// teeRecords hands every record of seq to add as it passes to the matcher.
-func teeRecords(seq iter.Seq2[reconcile.Record, error], add func(reconcile.Record) error) iter.Seq2[reconcile.Record, error] {
-	return func(yield func(reconcile.Record, error) bool) {
-		for r, err := range seq {
-			if err == nil {
-				if err = add(r); err != nil {
-					err = fmt.Errorf("settlement of %s %s %s: %w", r.Provider, r.Kind, r.TxID, err)
-				}
-			}
-			if !yield(r, err) || err != nil {
-				return
-			}
-		}
-	}
 }
 
 // reportOutput feeds a run's matches and discrepancies to its reports.

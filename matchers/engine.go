@@ -235,8 +235,9 @@ func Tap[T any](seq iter.Seq2[T, error], f func(T) error) iter.Seq2[T, error] {
 // ledgerNode is a ledger entry waiting for, or holding, its records.
 type ledgerNode struct {
 	e       reconcile.LedgerEntry
-	records []*recordNode // joined by reference (pass 1)
-	heur    *recordNode   // joined by pass 2
+	records []*recordNode // joined by reference (pass 1); starts in first
+	first   [1]*recordNode
+	heur    *recordNode // joined by pass 2
 	// refSlot and provSlot are the slots the entry is indexed in, if any.
 	refSlot, provSlot *slot
 	inWindow          bool
@@ -290,6 +291,10 @@ type engine struct {
 
 	queue []queued
 	head  int
+	// offered is the queue position of the next item to offer to pass 2:
+	// items offered are those more than Grace old, whose reference joins
+	// are all known (see offer).
+	offered int
 
 	ids   interner
 	slots slotIndex
@@ -298,6 +303,7 @@ type engine struct {
 
 	ledgerNodes slab[ledgerNode]
 	recordNodes slab[recordNode]
+	records     slab[reconcile.Record]
 }
 
 func newEngine(cfg Config, out Output) *engine {
@@ -328,6 +334,7 @@ func (e *engine) addLedger(l reconcile.LedgerEntry) error {
 	}
 	n := e.ledgerNodes.new()
 	n.e, n.inWindow = l, e.cfg.Window.Contains(l.OccurredAt)
+	n.records = n.first[:0]
 	if n.inWindow {
 		e.stats.Ledger++
 	}
@@ -350,7 +357,6 @@ func (e *engine) addLedger(l reconcile.LedgerEntry) error {
 		}
 		e.claim(n, s.byProvider)
 	}
-	e.heur.addLedger(n)
 	e.push(queued{l: n})
 	return nil
 }
@@ -398,7 +404,8 @@ func (e *engine) addRecord(r reconcile.Record) error {
 		return nil
 	}
 	n := e.recordNodes.new()
-	n.one = []reconcile.Record{r}
+	n.one = e.records.one()
+	n.one[0] = r
 	n.r, n.inWindow = &n.one[0], inWindow
 	if inWindow {
 		e.stats.Records++
@@ -417,7 +424,6 @@ func (e *engine) addRecord(r reconcile.Record) error {
 		e.txs.add(n)
 	}
 	e.placeRecord(n)
-	e.heur.addRecord(n)
 	e.push(queued{r: n})
 	return nil
 }
@@ -494,11 +500,13 @@ func (e *engine) push(q queued) {
 	}
 }
 
-// advance moves stream time to t and finalizes every item held long enough.
+// advance moves stream time to t, offers pass 2 the items whose reference
+// joins are known, and finalizes every item held long enough.
 func (e *engine) advance(t time.Time) error {
 	if t.After(e.now) {
 		e.now = t
 	}
+	e.offer(e.now.Add(-e.cfg.Grace))
 	cutoff := e.now.Add(-e.hold)
 	for e.head < len(e.queue) && e.queue[e.head].time().Before(cutoff) {
 		if err := e.finalize(e.queue[e.head]); err != nil {
@@ -512,20 +520,42 @@ func (e *engine) advance(t time.Time) error {
 		n := copy(e.queue, e.queue[e.head:])
 		clear(e.queue[n:])
 		e.queue = e.queue[:n]
+		e.offered -= e.head
 		e.head = 0
 	}
 	e.heur.retire(cutoff)
 	return nil
 }
 
+// offer hands pass 2 the items that arrived before settled and joined
+// nothing by reference. An item more than Grace older than the stream has
+// every reference join it will ever get, and pass 2 only pairs items without
+// one, so indexing the leftovers alone changes no answer — and spares
+// indexing the great majority that pass 1 joins. Finalizing reaches at most
+// 2×Tolerance past an item, still before settled (hold = Grace +
+// 2×Tolerance), so every candidate it may see has been offered.
+func (e *engine) offer(settled time.Time) {
+	for ; e.offered < len(e.queue) && e.queue[e.offered].time().Before(settled); e.offered++ {
+		switch q := e.queue[e.offered]; {
+		case q.l != nil:
+			if len(q.l.records) == 0 {
+				e.heur.addLedger(q.l)
+			}
+		case q.r.owner == nil && q.r.r.Kind != reconcile.KindReversal:
+			e.heur.addRecord(q.r)
+		}
+	}
+}
+
 // flush finalizes everything still held at the end of the streams.
 func (e *engine) flush() error {
+	e.offer(e.now.Add(1))
 	for ; e.head < len(e.queue); e.head++ {
 		if err := e.finalize(e.queue[e.head]); err != nil {
 			return err
 		}
 	}
-	e.queue, e.head = nil, 0
+	e.queue, e.head, e.offered = nil, 0, 0
 	return nil
 }
 

@@ -147,11 +147,14 @@ func (x *txIndex) get(p reconcile.Provider, tx string) *recordNode {
 // order, so whole chunks become garbage together.
 type slab[T any] struct{ free []T }
 
-func (s *slab[T]) new() *T {
+func (s *slab[T]) new() *T { return &s.one()[0] }
+
+// one returns a zeroed slice of one value, with no room to grow.
+func (s *slab[T]) one() []T {
 	if len(s.free) == 0 {
 		s.free = make([]T, 256)
 	}
-	p := &s.free[0]
+	p := s.free[:1:1]
 	s.free = s.free[1:]
 	return p
 }

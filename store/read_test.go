@@ -95,3 +95,42 @@ func BenchmarkRead1M(b *testing.B) {
 		})
 	}
 }
+
+// TestStreamsKeepText: text holding the packing's separators, multi-byte
+// characters and empty fields reads back exactly.
+func TestStreamsKeepText(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := store.New(pgtest.New(t))
+	e := entry("Ré;f,1;", 150, reconcile.LedgerPaid)
+	e.Description, e.CustomerPhone, e.Account = "a,b;c ✓", "", "till;9"
+	if _, err := s.ImportLedger(ctx, seq(e)); err != nil {
+		t.Fatal(err)
+	}
+	r := payment("TX;1,é", reconcile.StatusSucceeded, 0, false)
+	r.MerchantRef, r.Counterparty, r.Fee, r.FeeKnown = "", "+254 7;00", reconcile.Money{Minor: 7, Currency: "KES"}, true
+	recs := []reconcile.Record{r}
+	if _, err := s.Save(ctx, payload("p;1"), recs); err != nil {
+		t.Fatal(err)
+	}
+	r = recs[0]
+	f := store.Filter{Window: reconcile.Window{From: t0, To: t0.Add(time.Hour)}}
+	for got, err := range s.LedgerEntries(ctx, f) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.ID = 0
+		if got != e {
+			t.Errorf("ledger entry read back as %+v, want %+v", got, e)
+		}
+	}
+	for got, err := range s.Records(ctx, f) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.RawPayloadID != r.RawPayloadID || got.TxID != r.TxID || got.MerchantRef != "" || got.Counterparty != r.Counterparty ||
+			got.AmountKnown || !got.FeeKnown || got.Fee != r.Fee || got.VAT.Minor != 0 || got.Account != r.Account || !got.OccurredAt.Equal(t0) {
+			t.Errorf("record read back as %+v, want %+v", got, r)
+		}
+	}
+}

@@ -14,7 +14,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
+	"math"
 	"slices"
 	"time"
 
@@ -257,6 +259,8 @@ type recordNode struct {
 	// payment a reversal record joined.
 	reversals  []*recordNode
 	reversalOf *recordNode
+	// sameTx is the payment indexed before it under the same hash (txIndex).
+	sameTx *recordNode
 	// mSlot and pSlot are the slots the record waits in, under its
 	// merchant and provider references, until it joins a ledger entry.
 	mSlot, pSlot *slot
@@ -264,17 +268,13 @@ type recordNode struct {
 	done         bool
 }
 
-// queued is one item in arrival order; exactly one field is set.
+// queued is one item in arrival order; exactly one of l and r is set. It
+// carries the item's time (Unix nanoseconds), so that walking the queue
+// reads the queue alone.
 type queued struct {
-	l *ledgerNode
-	r *recordNode
-}
-
-func (q queued) time() time.Time {
-	if q.l != nil {
-		return q.l.e.OccurredAt
-	}
-	return q.r.r.OccurredAt
+	at int64
+	l  *ledgerNode
+	r  *recordNode
 }
 
 type engine struct {
@@ -312,7 +312,7 @@ func newEngine(cfg Config, out Output) *engine {
 		out:   out,
 		hold:  cfg.Grace + 2*cfg.Tolerance,
 		slots: newSlotIndex(),
-		txs:   txIndex{span: cfg.Grace + 2*cfg.Tolerance},
+		txs:   txIndex{seed: maphash.MakeSeed(), span: cfg.Grace + 2*cfg.Tolerance},
 		heur:  newHeuristics(cfg),
 	}
 }
@@ -357,7 +357,7 @@ func (e *engine) addLedger(l reconcile.LedgerEntry) error {
 		}
 		e.claim(n, s.byProvider)
 	}
-	e.push(queued{l: n})
+	e.push(queued{at: l.OccurredAt.UnixNano(), l: n})
 	return nil
 }
 
@@ -417,14 +417,14 @@ func (e *engine) addRecord(r reconcile.Record) error {
 				orig.reversals = append(orig.reversals, n)
 			}
 		}
-		e.push(queued{r: n})
+		e.push(queued{at: r.OccurredAt.UnixNano(), r: n})
 		return nil
 	}
 	if r.TxID != "" {
 		e.txs.add(n)
 	}
 	e.placeRecord(n)
-	e.push(queued{r: n})
+	e.push(queued{at: r.OccurredAt.UnixNano(), r: n})
 	return nil
 }
 
@@ -506,14 +506,13 @@ func (e *engine) advance(t time.Time) error {
 	if t.After(e.now) {
 		e.now = t
 	}
-	e.offer(e.now.Add(-e.cfg.Grace))
+	e.offer(e.now.Add(-e.cfg.Grace).UnixNano())
 	cutoff := e.now.Add(-e.hold)
-	for e.head < len(e.queue) && e.queue[e.head].time().Before(cutoff) {
+	for c := cutoff.UnixNano(); e.head < len(e.queue) && e.queue[e.head].at < c; e.head++ {
 		if err := e.finalize(e.queue[e.head]); err != nil {
 			return err
 		}
 		e.queue[e.head] = queued{}
-		e.head++
 	}
 	// Reuse the queue's storage once most of it is consumed.
 	if e.head > 1024 && e.head*2 > len(e.queue) {
@@ -534,8 +533,8 @@ func (e *engine) advance(t time.Time) error {
 // indexing the great majority that pass 1 joins. Finalizing reaches at most
 // 2×Tolerance past an item, still before settled (hold = Grace +
 // 2×Tolerance), so every candidate it may see has been offered.
-func (e *engine) offer(settled time.Time) {
-	for ; e.offered < len(e.queue) && e.queue[e.offered].time().Before(settled); e.offered++ {
+func (e *engine) offer(settled int64) {
+	for ; e.offered < len(e.queue) && e.queue[e.offered].at < settled; e.offered++ {
 		switch q := e.queue[e.offered]; {
 		case q.l != nil:
 			if len(q.l.records) == 0 {
@@ -549,7 +548,7 @@ func (e *engine) offer(settled time.Time) {
 
 // flush finalizes everything still held at the end of the streams.
 func (e *engine) flush() error {
-	e.offer(e.now.Add(1))
+	e.offer(math.MaxInt64)
 	for ; e.head < len(e.queue); e.head++ {
 		if err := e.finalize(e.queue[e.head]); err != nil {
 			return err

@@ -115,29 +115,38 @@ func (in *interner) id(p reconcile.Provider, d reconcile.Direction) int32 {
 
 // txIndex finds payments by transaction id for the reversals that name
 // them. It never deletes: it keeps two generations of span each and drops
-// the older whole, so an entry lives at least span past its own time.
-// Callers check the provider of what they find.
+// the older whole, so an entry lives at least span past its own time. Like
+// slotIndex it is keyed by a 64-bit hash of the id, chaining the payments
+// that share one (recordNode.sameTx, newest first).
 type txIndex struct {
-	cur, prev map[string]*recordNode
+	seed      maphash.Seed
+	cur, prev map[uint64]*recordNode
 	until     time.Time
 	span      time.Duration
 }
 
 func (x *txIndex) add(n *recordNode) {
 	if t := n.r.OccurredAt; x.cur == nil || !t.Before(x.until) {
-		x.prev, x.cur = x.cur, make(map[string]*recordNode, len(x.cur))
+		x.prev, x.cur = x.cur, make(map[uint64]*recordNode, len(x.cur))
 		x.until = t.Add(x.span)
 	}
-	x.cur[n.r.TxID] = n
+	h := maphash.String(x.seed, n.r.TxID)
+	n.sameTx, x.cur[h] = x.cur[h], n
 }
 
-// get returns the payment or payout of provider p with transaction id tx.
+// get returns the latest payment or payout of provider p with transaction
+// id tx.
 func (x *txIndex) get(p reconcile.Provider, tx string) *recordNode {
-	if n := x.cur[tx]; n != nil && n.r.Provider == p {
-		return n
-	}
-	if n := x.prev[tx]; n != nil && n.r.Provider == p {
-		return n
+	h := maphash.String(x.seed, tx)
+	for _, m := range [2]map[uint64]*recordNode{x.cur, x.prev} {
+		for n := m[h]; n != nil; n = n.sameTx {
+			if n.r.TxID == tx {
+				if n.r.Provider == p {
+					return n
+				}
+				break // the latest with this id is another provider's
+			}
+		}
 	}
 	return nil
 }

@@ -1,30 +1,32 @@
 package reports
 
 import (
+	"bufio"
 	"cmp"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mizani/reconcile"
 )
 
 // csvWriter writes one CSV report: the header first, then rows of cells.
-// It reuses its buffers, so writing a row allocates only the formatted values.
+// It formats each row into one reused buffer, quoting fields exactly as
+// encoding/csv does with its defaults, so writing a row allocates nothing.
 type csvWriter struct {
-	w      *csv.Writer
+	w      *bufio.Writer
 	cols   []column
 	header bool
 	rows   int
 	cells  []cell
-	record []string
+	line   []byte
 }
 
 func newCSVWriter(w io.Writer, cols []column) csvWriter {
-	cw := csv.NewWriter(w) // UseCRLF false: "\n" line endings
-	return csvWriter{w: cw, cols: cols, record: make([]string, len(cols))}
+	return csvWriter{w: bufio.NewWriter(w), cols: cols} // a *bufio.Writer is used as is
 }
 
 func (c *csvWriter) writeHeader() error {
@@ -32,7 +34,14 @@ func (c *csvWriter) writeHeader() error {
 		return nil
 	}
 	c.header = true
-	if err := c.w.Write(header(c.cols)); err != nil {
+	line := c.line[:0]
+	for i, col := range c.cols {
+		if i > 0 {
+			line = append(line, ',')
+		}
+		line = appendCSVField(line, col.name)
+	}
+	if err := c.writeLine(line); err != nil {
 		return fmt.Errorf("writing header: %w", err)
 	}
 	return nil
@@ -43,13 +52,24 @@ func (c *csvWriter) writeCells(cells []cell) error {
 		return err
 	}
 	c.rows++
+	line := c.line[:0]
 	for i, v := range cells {
-		c.record[i] = v.csvText()
+		if i > 0 {
+			line = append(line, ',')
+		}
+		line = v.appendCSV(line)
 	}
-	if err := c.w.Write(c.record); err != nil {
+	if err := c.writeLine(line); err != nil {
 		return fmt.Errorf("writing row %d: %w", c.rows, err)
 	}
 	return nil
+}
+
+// writeLine writes line and a "\n", and keeps line's storage for the next.
+func (c *csvWriter) writeLine(line []byte) error {
+	c.line = append(line, '\n')
+	_, err := c.w.Write(c.line)
+	return err
 }
 
 // flush writes the header even when there were no rows, so an empty report
@@ -58,8 +78,46 @@ func (c *csvWriter) flush() error {
 	if err := c.writeHeader(); err != nil {
 		return err
 	}
-	c.w.Flush()
-	return c.w.Error()
+	return c.w.Flush()
+}
+
+// appendCSVField appends field to b as encoding/csv.Writer writes it (comma
+// separator, "\n" line ends): quoted, with quotes doubled, when it holds a
+// comma, quote, CR or LF, begins with a space, or is `\.`.
+func appendCSVField(b []byte, field string) []byte {
+	if !csvNeedsQuotes(field) {
+		return append(b, field...)
+	}
+	b = append(b, '"')
+	for {
+		i := strings.IndexByte(field, '"')
+		if i < 0 {
+			break
+		}
+		b = append(b, field[:i+1]...)
+		b = append(b, '"')
+		field = field[i+1:]
+	}
+	b = append(b, field...)
+	return append(b, '"')
+}
+
+// csvNeedsQuotes is encoding/csv's fieldNeedsQuotes for a comma separator.
+func csvNeedsQuotes(field string) bool {
+	if field == "" {
+		return false
+	}
+	if field == `\.` {
+		return true
+	}
+	for i := 0; i < len(field); i++ {
+		switch field[i] {
+		case '\n', '\r', '"', ',':
+			return true
+		}
+	}
+	r, _ := utf8.DecodeRuneInString(field)
+	return unicode.IsSpace(r)
 }
 
 // DiscrepancyCSV streams discrepancies.csv. Create it with NewDiscrepancyCSV,

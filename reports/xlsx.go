@@ -260,10 +260,11 @@ func (x *XLSX) value(c cell) (any, error) {
 		}
 		return excelize.Cell{StyleID: style, Value: v}, nil
 	}
-	if c.text == "" {
+	s := c.textValue()
+	if s == "" {
 		return nil, nil
 	}
-	return neutralize(c.text), nil
+	return neutralize(s), nil
 }
 
 // significantDigits counts the digits of a plain decimal string, leading

@@ -223,7 +223,10 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 		}
 		return nil
 	}
-	records := count(matchers.Tap(prefetch(ctx, st.Records(ctx, filter)), settleRecord), &meter.records, meter.tick)
+	// The settlement report takes each record on the reading goroutine,
+	// beside the matcher; its result is read once Match has returned, after
+	// prefetch has waited for that goroutine to end.
+	records := count(prefetch(ctx, matchers.Tap(st.Records(ctx, filter), settleRecord)), &meter.records, meter.tick)
 
 	start := time.Now()
 	log.Info("matching", "window", cfg.Window.String(), "providers", cfg.Providers, "out", cfg.OutDir)

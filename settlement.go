@@ -19,7 +19,10 @@ type SettlementDay struct {
 	// NetExpected = Gross − Fees − Reversals − Payouts.
 	NetExpected int64
 	Settled     int64
-	// Variance = Settled − NetExpected.
+	// Variance = Settled − what was owed when the settlement was paid: the
+	// unsettled balance up to the end of the day before (T+1, the default)
+	// or up to the end of Day (same-day settlement). It is zero on a day
+	// without a settlement: what is owed then is still in Unsettled.
 	Variance int64
 	// Unsettled is the running balance owed but not yet settled, carried
 	// from day to day within the run.

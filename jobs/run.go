@@ -238,7 +238,7 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 		return res, fmt.Errorf("run: matching: %w", err)
 	}
 	log.Info("matched", "ledger", res.Stats.Ledger, "records", res.Stats.Records,
-		"matches", res.Stats.Matches, "discrepancies", res.Stats.Discrepancies, "elapsed", time.Since(start).Round(time.Millisecond))
+		"matches", res.Stats.Matches, "discrepancies", res.Stats.Discrepancies, "elapsed", time.Since(start).Round(time.Millisecond).String())
 
 	days, variances := settle.Result()
 	for _, d := range variances {

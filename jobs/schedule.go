@@ -31,10 +31,10 @@ func NewScheduler(ctx context.Context, spec string, zone *time.Location, log *sl
 		start := time.Now()
 		log.Info("scheduled job starting", "job", name)
 		if err := job(ctx); err != nil {
-			log.Error("scheduled job failed", "job", name, "err", err, "elapsed", time.Since(start).Round(time.Millisecond))
+			log.Error("scheduled job failed", "job", name, "err", err, "elapsed", time.Since(start).Round(time.Millisecond).String())
 			return
 		}
-		log.Info("scheduled job done", "job", name, "elapsed", time.Since(start).Round(time.Millisecond))
+		log.Info("scheduled job done", "job", name, "elapsed", time.Since(start).Round(time.Millisecond).String())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("schedule %q: %w", spec, err)

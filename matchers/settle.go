@@ -309,10 +309,14 @@ func (s *Settlement) Result() ([]reconcile.SettlementDay, []reconcile.Discrepanc
 		if k.day.Before(first) {
 			continue
 		}
+		var variance int64
+		if t.settled != 0 {
+			variance = t.settled - owed
+		}
 		rows = append(rows, reconcile.SettlementDay{
 			Provider: k.p, Account: k.account, Currency: k.c, Day: k.day,
 			Transactions: t.transactions, Gross: t.gross, Fees: t.fees, Reversals: t.reversals, Payouts: t.payouts,
-			NetExpected: net, Settled: t.settled, Variance: t.settled - net, Unsettled: balance,
+			NetExpected: net, Settled: t.settled, Variance: variance, Unsettled: balance,
 		})
 		settled[dayKey{p: k.p, c: k.c, day: k.day}] += t.settled
 		if t.settled != 0 && abs(t.settled-owed) > s.cfg.Tolerance {

@@ -3,6 +3,7 @@ package reports
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -437,8 +438,10 @@ func amounts(c reconcile.Currency, minors ...int64) ([]cell, error) {
 	return out, nil
 }
 
-// joinRecords joins field of every record with ";", skipping empty values:
-// several records are instalments or the candidates of an ambiguous match.
+// joinRecords joins field of every record with ";", skipping empty values
+// and values already listed: several records are instalments, the
+// candidates of an ambiguous match, or a payment and its reversal, which
+// carry the same transaction id and M-PESA code.
 func joinRecords(rs []reconcile.Record, field func(reconcile.Record) string) string {
 	switch len(rs) {
 	case 0:
@@ -446,16 +449,13 @@ func joinRecords(rs []reconcile.Record, field func(reconcile.Record) string) str
 	case 1:
 		return field(rs[0])
 	}
-	var b strings.Builder
+	seen := make([]string, 0, len(rs))
 	for _, r := range rs {
-		if v := field(r); v != "" {
-			if b.Len() > 0 {
-				b.WriteByte(';')
-			}
-			b.WriteString(v)
+		if v := field(r); v != "" && !slices.Contains(seen, v) {
+			seen = append(seen, v)
 		}
 	}
-	return b.String()
+	return strings.Join(seen, ";")
 }
 
 // providerOrder is a provider's position in reconcile.Providers; unknown

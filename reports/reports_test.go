@@ -581,3 +581,27 @@ func TestSummaryIsActive(t *testing.T) {
 		t.Errorf("active sheet = %q, want %q", got, SummarySheet)
 	}
 }
+
+func TestJoinRecords(t *testing.T) {
+	ref := func(r reconcile.Record) string { return r.ProviderRef }
+	rec := func(ref string) reconcile.Record { return reconcile.Record{ProviderRef: ref} }
+	tests := []struct {
+		name string
+		in   []reconcile.Record
+		want string
+	}{
+		{"none", nil, ""},
+		{"one", []reconcile.Record{rec("OJA")}, "OJA"},
+		{"candidates", []reconcile.Record{rec("OJA"), rec("OJB")}, "OJA;OJB"},
+		{"payment and its reversal", []reconcile.Record{rec("OJA"), rec("OJA")}, "OJA"},
+		{"empty skipped", []reconcile.Record{rec(""), rec("OJB"), rec("")}, "OJB"},
+		{"order kept", []reconcile.Record{rec("OJC"), rec("OJA"), rec("OJC"), rec("OJB")}, "OJC;OJA;OJB"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := joinRecords(tt.in, ref); got != tt.want {
+				t.Errorf("joinRecords = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

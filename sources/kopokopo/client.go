@@ -272,7 +272,7 @@ func (c *Client) do(ctx context.Context, method, rawURL string, body []byte) (*h
 		}
 		if retry, wait := c.shouldRetry(ctx, attempt, resp, err); retry {
 			c.logger.WarnContext(ctx, "kopokopo request failed; retrying",
-				"method", method, "url", rawURL, "attempt", attempt+1, "wait", wait, "err", describe(resp, err))
+				"method", method, "url", rawURL, "attempt", attempt+1, "wait", wait.String(), "err", describe(resp, err))
 			if err := sleep(ctx, wait); err != nil {
 				return nil, nil, fmt.Errorf("kopokopo: %s %s: %w", method, rawURL, err)
 			}
@@ -371,7 +371,7 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 		if !retry {
 			break
 		}
-		c.logger.WarnContext(ctx, "kopokopo token request failed; retrying", "attempt", attempt+1, "wait", wait, "err", describe(resp, err))
+		c.logger.WarnContext(ctx, "kopokopo token request failed; retrying", "attempt", attempt+1, "wait", wait.String(), "err", describe(resp, err))
 		if err := sleep(ctx, wait); err != nil {
 			return "", fmt.Errorf("kopokopo: requesting access token: %w", err)
 		}
@@ -395,7 +395,7 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 	}
 	ttl := time.Duration(cmp.Or(tr.ExpiresIn, 3600)) * time.Second
 	c.token, c.expires = tr.AccessToken, time.Now().Add(ttl-min(ttl/10, time.Minute))
-	c.logger.InfoContext(ctx, "kopokopo access token obtained", "expires_in", ttl)
+	c.logger.InfoContext(ctx, "kopokopo access token obtained", "expires_in", ttl.String())
 	return c.token, nil
 }
 

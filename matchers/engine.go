@@ -118,9 +118,10 @@ type Stats struct {
 //
 // Both streams must be ordered by occurred_at (then id) and cover
 // cfg.LookAround(); an out-of-order item is an error. A match or discrepancy
-// is reported when any item in it lies inside the window, so a pair across
-// midnight at the window's end is reported and a pair wholly in the margin is
-// not. The rules are those of SPEC §6:
+// is reported when its anchor lies inside the window: a pair across
+// midnight is matched, not reported missing, and reported once, in the
+// window of its ledger entry, so consecutive windows add up to their union.
+// The rules are those of SPEC §6:
 //
 //   - Pass 1 joins a ledger entry to records of the same provider and
 //     direction whose merchant reference equals its reference, or whose
@@ -582,7 +583,7 @@ func (e *engine) finalize(q queued) error {
 	return e.resolveRecord(r)
 }
 
-// emitMatch reports m if any of its items lies inside the window.
+// emitMatch reports m if its anchor lies inside the window (see settle).
 func (e *engine) emitMatch(l *ledgerNode, recs []*recordNode, heuristic bool) error {
 	if !e.settle(l, recs) {
 		return nil
@@ -592,8 +593,8 @@ func (e *engine) emitMatch(l *ledgerNode, recs []*recordNode, heuristic bool) er
 	return e.out.Match(m)
 }
 
-// emitDiscrepancy reports d if its ledger entry or any of recs lies inside
-// the window; d.Ledger and d.Records are filled from l and recs.
+// emitDiscrepancy reports d if its anchor lies inside the window (see
+// settle); d.Ledger and d.Records are filled from l and recs.
 func (e *engine) emitDiscrepancy(d reconcile.Discrepancy, l *ledgerNode, recs []*recordNode) error {
 	if !e.settle(l, recs) {
 		return nil
@@ -607,18 +608,20 @@ func (e *engine) emitDiscrepancy(d reconcile.Discrepancy, l *ledgerNode, recs []
 	return e.out.Discrepancy(d)
 }
 
-// settle marks l and recs done and reports whether any lies in the window.
+// settle marks l and recs done and reports whether their anchor — l when
+// there is one, else the first record — lies in the window. Each report
+// belongs to exactly one window, so the runs of consecutive days add up to
+// the run of all of them: a payment booked at 23:59 and received at 00:01 is
+// reported on the day of its ledger entry, never on both days.
 func (e *engine) settle(l *ledgerNode, recs []*recordNode) bool {
-	in := false
-	if l != nil {
-		l.done = true
-		in = l.inWindow
-	}
 	for _, r := range recs {
 		r.done = true
-		in = in || r.inWindow
 	}
-	return in
+	if l != nil {
+		l.done = true
+		return l.inWindow
+	}
+	return len(recs) > 0 && recs[0].inWindow
 }
 
 // quiet marks items that need no report.

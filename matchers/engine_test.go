@@ -259,8 +259,10 @@ func TestMatchRules(t *testing.T) {
 		// Window edges.
 		{"23:59 ledger, 00:01 record next day", L{led("A1", func(l *reconcile.LedgerEntry) { l.OccurredAt = day.To.Add(-time.Minute) })},
 			R{rec("T1", "A1", func(r *reconcile.Record) { r.OccurredAt = day.To.Add(time.Minute) })}, nil, []string{"match A1 T1"}},
-		{"record in window, ledger after", L{led("A1", func(l *reconcile.LedgerEntry) { l.OccurredAt = day.To.Add(time.Minute) })},
-			R{rec("T1", "A1", func(r *reconcile.Record) { r.OccurredAt = day.To.Add(-time.Minute) })}, nil, []string{"match A1 T1"}},
+		{"record in window, ledger after: the next day reports it", L{led("A1", func(l *reconcile.LedgerEntry) { l.OccurredAt = day.To.Add(time.Minute) })},
+			R{rec("T1", "A1", func(r *reconcile.Record) { r.OccurredAt = day.To.Add(-time.Minute) })}, nil, nil},
+		{"record in window, ledger before: the day before reports it", L{led("A1", func(l *reconcile.LedgerEntry) { l.OccurredAt = day.From.Add(-time.Minute) })},
+			R{rec("T1", "A1", func(r *reconcile.Record) { r.OccurredAt = day.From.Add(time.Minute) })}, nil, nil},
 		{"margin-only pair not reported", L{led("A1", func(l *reconcile.LedgerEntry) { l.OccurredAt = day.From.Add(-time.Hour) })},
 			R{rec("T1", "A1", func(r *reconcile.Record) { r.OccurredAt = day.From.Add(-time.Minute) })}, nil, nil},
 		{"margin-only missing items not reported", L{led("A1", func(l *reconcile.LedgerEntry) { l.OccurredAt = day.To })},

@@ -92,18 +92,21 @@ func generate(seed uint64, n int, w reconcile.Window) ([]reconcile.LedgerEntry, 
 }
 
 // TestEveryItemOnce checks, over seeded random inputs, that every ledger
-// entry and record inside the window is reported exactly once or counted
-// quiet, that what must be reported is, that every match balances, that
-// nothing outside the window is reported alone, and that output is
-// deterministic.
+// entry and record is reported exactly once or counted quiet, that what
+// must be reported is, that every match balances, and that output is
+// deterministic. The window holds all the input; TestWindowsAddUp checks
+// what a smaller window reports.
 func TestEveryItemOnce(t *testing.T) {
 	t.Parallel()
-	w := reconcile.Window{From: day.From, To: day.From.Add(48 * time.Hour)}
 	grace := 6 * time.Hour
+	span := reconcile.Window{From: day.From, To: day.From.Add(48 * time.Hour)}
+	// Records fall up to 2 h either side of their entry, reversals up to 3 h
+	// after: a window grace wider than the span holds them all.
+	w := span.Grow(grace)
 	for seed := range uint64(40) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			t.Parallel()
-			ledger, recs := generate(seed, 600, w.Grow(grace))
+			ledger, recs := generate(seed, 600, span)
 			cfg := matchers.Config{
 				Window: w, Grace: grace, Tolerance: 40 * time.Minute, Now: w.To,
 				HeuristicProviders: []reconcile.Provider{reconcile.KopoKopo},
@@ -216,6 +219,61 @@ func TestEveryItemOnce(t *testing.T) {
 			}
 			if !slices.Equal(c.order, again.order) {
 				t.Error("two runs over the same input differ")
+			}
+		})
+	}
+}
+
+// TestWindowsAddUp checks, over seeded random inputs, that each match and
+// discrepancy is reported in the window of its anchor (the ledger entry, else
+// the first record) and in no other, so that the runs of two consecutive
+// days report exactly what one run over both days reports.
+func TestWindowsAddUp(t *testing.T) {
+	t.Parallel()
+	grace := 6 * time.Hour
+	day1 := reconcile.Window{From: day.From, To: day.From.Add(24 * time.Hour)}
+	day2 := reconcile.Window{From: day1.To, To: day1.To.Add(24 * time.Hour)}
+	both := reconcile.Window{From: day1.From, To: day2.To}
+	for seed := range uint64(20) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			t.Parallel()
+			ledger, recs := generate(seed, 600, both.Grow(grace))
+			report := func(w reconcile.Window) []string {
+				cfg := matchers.Config{
+					Window: w, Grace: grace, Tolerance: 40 * time.Minute, Now: both.To,
+					HeuristicProviders: []reconcile.Provider{reconcile.KopoKopo},
+				}
+				var c collector
+				if _, err := matchers.Match(context.Background(), cfg, seq(ledger), seq(recs), &c); err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range c.matches {
+					if !w.Contains(m.Ledger.OccurredAt) {
+						t.Errorf("%s: match with its ledger entry outside reported: %s", w, matchLine(m))
+					}
+				}
+				for _, d := range c.discs {
+					if d.Ledger == nil && len(d.Records) == 0 {
+						t.Fatalf("discrepancy with neither side: %+v", d)
+					}
+					var anchor time.Time
+					if d.Ledger != nil {
+						anchor = d.Ledger.OccurredAt
+					} else {
+						anchor = d.Records[0].OccurredAt
+					}
+					if !w.Contains(anchor) {
+						t.Errorf("%s: discrepancy anchored outside reported: %s", w, discLine(d))
+					}
+				}
+				return c.order
+			}
+			days := append(report(day1), report(day2)...)
+			whole := report(both)
+			slices.Sort(days)
+			slices.Sort(whole)
+			if !slices.Equal(days, whole) {
+				t.Errorf("day 1 and day 2 report %d items, both days %d: they differ", len(days), len(whole))
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io/fs"
@@ -64,13 +65,20 @@ func MigrateUp(ctx context.Context, db *sql.DB) ([]int64, error) {
 	return applied, nil
 }
 
-// MigrateDown rolls back the most recent migration and returns its version.
+// ErrNothingToRollBack is returned by MigrateDown when no migration is applied.
+var ErrNothingToRollBack = errors.New("no migration is applied: nothing to roll back")
+
+// MigrateDown rolls back the most recent migration and returns its version
+// (ErrNothingToRollBack when none is applied).
 func MigrateDown(ctx context.Context, db *sql.DB) (int64, error) {
 	p, err := migrator(ctx, db)
 	if err != nil {
 		return 0, err
 	}
 	r, err := p.Down(ctx)
+	if errors.Is(err, goose.ErrNoNextVersion) {
+		return 0, ErrNothingToRollBack
+	}
 	if err != nil {
 		return 0, fmt.Errorf("rolling back migration: %w", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/jmoiron/sqlx"
@@ -30,13 +32,45 @@ type Store struct {
 func Open(ctx context.Context, url string) (*Store, error) {
 	db, err := sqlx.Open("postgres", url)
 	if err != nil {
-		return nil, fmt.Errorf("opening database: %w", err)
+		return nil, redact(fmt.Errorf("opening database: %w", err), url)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connecting to database: %w", err)
+		return nil, redact(fmt.Errorf("connecting to database: %w", err), url)
 	}
 	return New(db), nil
+}
+
+// passwordInURL finds the password of a postgres:// URL, or of a
+// "key=value" connection string, without parsing it: the URL may be the
+// very thing that failed to parse, and its error quotes it whole.
+var passwordInURL = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*:([^@/]+)@|(?:^|\s)password=('(?:[^'\\]|\\.)*'|\S+)|[?&]password=([^&]+)`)
+
+// redactedError is an error whose text has a password blanked out.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redact blanks out every password in url from err's text, so that a
+// connection error can be logged and printed.
+func redact(err error, url string) error {
+	msg := err.Error()
+	changed := false
+	for _, m := range passwordInURL.FindAllStringSubmatch(url, -1) {
+		for _, pw := range m[1:] {
+			if pw != "" && strings.Contains(msg, pw) {
+				msg, changed = strings.ReplaceAll(msg, pw, "xxxxx"), true
+			}
+		}
+	}
+	if !changed {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
 }
 
 // New wraps an open database.

@@ -13,10 +13,6 @@ import (
 func init() { register(newBankCmd) }
 
 func newBankCmd(a *app) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "bank",
-		Short: "Manage bank statements (the third leg of settlement)",
-	}
 	var file string
 	imp := &cobra.Command{
 		Use:   "import --file F",
@@ -34,8 +30,7 @@ imported (exit 2). Importing the same statement again adds nothing.`,
 	}
 	imp.Flags().StringVar(&file, "file", "", "bank statement CSV file (required)")
 	imp.MarkFlagRequired("file")
-	cmd.AddCommand(imp)
-	return cmd
+	return group("bank", "Manage bank statements (the third leg of settlement)", imp)
 }
 
 func (a *app) importBank(cmd *cobra.Command, file string) error {

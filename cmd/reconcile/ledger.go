@@ -8,7 +8,6 @@ import (
 	"iter"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,12 +17,7 @@ import (
 func init() { register(newLedgerCmd) }
 
 func newLedgerCmd(a *app) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "ledger",
-		Short: "Manage the merchant ledger",
-	}
-	cmd.AddCommand(newLedgerImportCmd(a))
-	return cmd
+	return group("ledger", "Manage the merchant ledger", newLedgerImportCmd(a))
 }
 
 // ledgerImportOptions are the flags of `ledger import`.
@@ -66,9 +60,12 @@ nothing; a changed row is updated.`,
 var errInvalidRows = errors.New("invalid rows")
 
 func (a *app) importLedger(cmd *cobra.Command, o ledgerImportOptions) error {
-	loc, err := time.LoadLocation(o.tz)
+	if o.rejects != "" && !o.skipInvalid {
+		return badInput(errors.New("--rejects goes with --skip-invalid: an atomic import writes no rejects"))
+	}
+	loc, err := loadZone(o.tz)
 	if err != nil {
-		return badInput(fmt.Errorf("--tz %q: %w", o.tz, err))
+		return badInput(err)
 	}
 	f, err := os.Open(o.file)
 	if err != nil {
@@ -167,6 +164,9 @@ func newRejectWriter(name, input string, header []string) (*rejectWriter, error)
 	if name == "" {
 		name = input + ".rejects.csv"
 	}
+	if same(name, input) {
+		return nil, badInput(fmt.Errorf("--rejects %s is the file being imported: name another", name))
+	}
 	f, err := os.Create(name)
 	if err != nil {
 		return nil, badInput(fmt.Errorf("--rejects: %w", err))
@@ -198,4 +198,14 @@ func (rw *rejectWriter) close() error {
 		return fmt.Errorf("writing %s: %w", rw.name, err)
 	}
 	return nil
+}
+
+// same reports whether the paths a and b name the same existing file.
+func same(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }

@@ -161,13 +161,52 @@ func TestLedgerImportUsage(t *testing.T) {
 		{"no file flag", []string{"ledger", "import"}, `required flag(s) "file" not set`},
 		{"missing file", []string{"ledger", "import", "--file", filepath.Join(c.dir, "nope.csv")}, "no such file"},
 		{"bad header", []string{"ledger", "import", "--file", c.write("h.csv", "reference,amount\n")}, "h.csv:1: missing required column(s) provider, currency, status, occurred_at"},
-		{"bad zone", []string{"ledger", "import", "--file", ok, "--tz", "Mars/Olympus"}, `--tz "Mars/Olympus"`},
+		{"bad zone", []string{"ledger", "import", "--file", ok, "--tz", "Mars/Olympus"}, `business time zone "Mars/Olympus" (--tz or RECONCILE_TZ): unknown`},
+		{"rejects without skip-invalid", []string{"ledger", "import", "--file", ok, "--rejects", filepath.Join(c.dir, "r.csv")}, "--rejects goes with --skip-invalid"},
+		{"rejects over the input", []string{"ledger", "import", "--file", ok, "--skip-invalid", "--rejects", ok}, "is the file being imported"},
+		{"unknown sub-command", []string{"ledger", "frob"}, `unknown command "frob" for "reconcile ledger"`},
+		{"unknown bank sub-command", []string{"bank", "frob"}, `unknown command "frob" for "reconcile bank"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, errs := c.run(tt.args...)
 			if code != exitBadInput || !strings.Contains(errs, tt.want) {
 				t.Fatalf("exit %d, stderr %q; want exit 2 and %q", code, errs, tt.want)
+			}
+		})
+	}
+	if got, err := os.ReadFile(ok); err != nil || string(got) != ledgerHeader {
+		t.Errorf("the input file was changed: %q, %v", got, err)
+	}
+}
+
+func TestGlobalFlags(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://postgres:s3cret@127.0.0.1:notaport/db")
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		want     string
+		inStdout bool
+	}{
+		{"help hides the password", []string{"ledger", "import", "--help"}, exitOK, "--database-url", true},
+		{"connection error hides the password", []string{"migrate", "status"}, exitFailure, "connecting to database", false},
+		{"bad log format", []string{"migrate", "status", "--log-format", "xml"}, exitBadInput, `log format "xml"`, false},
+		{"bare group shows its help", []string{"ledger"}, exitOK, "import", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := execute(context.Background(), tt.args, &out, &errb)
+			got := errb.String()
+			if tt.inStdout {
+				got = out.String()
+			}
+			if code != tt.code || !strings.Contains(got, tt.want) {
+				t.Fatalf("exit %d\nstdout %s\nstderr %s\nwant exit %d and %q", code, out.String(), errb.String(), tt.code, tt.want)
+			}
+			if strings.Contains(out.String()+errb.String(), "s3cret") {
+				t.Fatalf("the password is shown:\n%s%s", out.String(), errb.String())
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -42,6 +43,10 @@ func newMigrateCmd(a *app) *cobra.Command {
 				}
 			case "down":
 				v, err := store.MigrateDown(cmd.Context(), db)
+				if errors.Is(err, store.ErrNothingToRollBack) {
+					fmt.Fprintln(out, "schema is empty: nothing to roll back")
+					return nil
+				}
 				if err != nil {
 					return err
 				}

@@ -35,6 +35,9 @@ func TestMigrateCommand(t *testing.T) {
 	if code, _, _ := c.run("migrate", "down"); code != exitOK {
 		t.Fatal("down")
 	}
+	if code, out, errs := c.run("migrate", "down"); code != exitOK || !strings.Contains(out, "nothing to roll back") {
+		t.Fatalf("down on an empty schema: exit %d\n%s%s", code, out, errs)
+	}
 	code, out, errs := c.run("bank", "import", "--file", c.write("b.csv", "date,amount,currency,reference,description\n2026-03-02,1,KES,R,\n"))
 	if code != exitOK || !strings.Contains(errs, "migrated the store") || !strings.Contains(out, "imported 1 new") {
 		t.Fatalf("import on an empty schema: exit %d\n%s%s", code, out, errs)

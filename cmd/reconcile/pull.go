@@ -66,9 +66,9 @@ func (a *app) pull(cmd *cobra.Command, o pullOptions) error {
 	if err != nil {
 		return badInput(err)
 	}
-	loc, err := time.LoadLocation(o.tz)
+	loc, err := loadZone(o.tz)
 	if err != nil {
-		return badInput(fmt.Errorf("--tz: %w", err))
+		return badInput(err)
 	}
 	w, err := reconcile.ParseWindow(o.from, o.to, loc)
 	if err != nil {

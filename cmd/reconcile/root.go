@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -62,14 +63,24 @@ match, settlement and summary reports as CSV and XLSX.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			switch a.logFormat {
+			case "auto", "json", "text":
+			default:
+				return badInput(fmt.Errorf("log format %q (--log-format or RECONCILE_LOG_FORMAT): want json, text or auto", a.logFormat))
+			}
 			a.logger = newLogger(a.stderr, a.logFormat)
+			if a.databaseURL == "" {
+				a.databaseURL = envOr("DATABASE_URL", defaultDatabaseURL)
+			}
 			return nil
 		},
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.PersistentFlags().StringVar(&a.databaseURL, "database-url", envOr("DATABASE_URL", defaultDatabaseURL),
-		"PostgreSQL URL of the store (env DATABASE_URL)")
+	// The default is resolved when a command runs, not shown in --help:
+	// DATABASE_URL may carry a password.
+	root.PersistentFlags().StringVar(&a.databaseURL, "database-url", "",
+		"PostgreSQL URL of the store (default env DATABASE_URL, else "+defaultDatabaseURL+")")
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", envOr("RECONCILE_LOG_FORMAT", "auto"),
 		"log format: text, json, or auto (json unless stderr is a terminal) (env RECONCILE_LOG_FORMAT)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
@@ -112,6 +123,34 @@ func isUsageError(err error) bool {
 		}
 	}
 	return false
+}
+
+// group returns a command that only holds sub-commands: run bare it shows
+// its help, and with an argument that names none of them it is a usage
+// error (cobra would print the help and exit 0).
+func group(use, short string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return badInput(fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath()))
+			}
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
+// loadZone loads the business time zone named by --tz or RECONCILE_TZ.
+func loadZone(name string) (*time.Location, error) {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("business time zone %q (--tz or RECONCILE_TZ): unknown; want an IANA name such as Africa/Nairobi", name)
+	}
+	return loc, nil
 }
 
 // envOr returns the environment variable key, or def when it is unset or empty.

@@ -110,9 +110,9 @@ func (o runOptions) config() (jobs.RunConfig, error) {
 // window or output directory.
 func (o runOptions) tuning() (jobs.RunConfig, error) {
 	var cfg jobs.RunConfig
-	zone, err := time.LoadLocation(o.tz)
+	zone, err := loadZone(o.tz)
 	if err != nil {
-		return cfg, fmt.Errorf("--tz: %w", err)
+		return cfg, err
 	}
 	providers, err := parseProviders(o.providers, "--provider")
 	if err != nil {

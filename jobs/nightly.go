@@ -93,33 +93,45 @@ func (n *Nightly) RunDay(ctx context.Context, day time.Time) (RunResult, error) 
 	return res, errors.Join(pullErrs...)
 }
 
-// pull runs one provider's pull under an advisory lock and records it in the
-// run history.
+// pull runs one provider's pull; one already running elsewhere is skipped.
 func (n *Nightly) pull(ctx context.Context, job sources.PullJob, w reconcile.Window, log *slog.Logger) error {
-	key := fmt.Sprintf("%s:%s:%s:%s", PullJobName, job.Provider, job.Scope, w)
-	unlock, ok, err := n.Store.TryLock(ctx, key)
-	if err != nil {
-		return fmt.Errorf("pull %s: taking the lock: %w", job.Provider, err)
-	}
-	if !ok {
+	job.Logger = log
+	_, err := Pull(ctx, n.Store, job, w)
+	if errors.Is(err, ErrLocked) {
 		log.Info("pull already running elsewhere; skipped", "provider", job.Provider, "window", w.String())
 		return nil
 	}
-	defer unlock()
-	id, err := n.Store.StartRun(ctx, PullJobName, w, map[string]any{"provider": job.Provider, "scope": job.Scope})
 	if err != nil {
-		return fmt.Errorf("pull %s: recording: %w", job.Provider, err)
+		log.Error("pull failed", "provider", job.Provider, "window", w.String(), "err", err)
 	}
-	job.Logger = log
+	return err
+}
+
+// Pull runs one provider's pull over w under an advisory lock on the
+// provider, scope and window (ErrLocked if another process holds it), and
+// records it in the run history with its statistics and outcome.
+func Pull(ctx context.Context, st *store.Store, job sources.PullJob, w reconcile.Window) (sources.PullStats, error) {
+	key := fmt.Sprintf("%s:%s:%s:%s", PullJobName, job.Provider, job.Scope, w)
+	unlock, ok, err := st.TryLock(ctx, key)
+	if err != nil {
+		return sources.PullStats{}, fmt.Errorf("pull %s: taking the lock: %w", job.Provider, err)
+	}
+	if !ok {
+		return sources.PullStats{}, ErrLocked
+	}
+	defer unlock()
+	id, err := st.StartRun(ctx, PullJobName, w, map[string]any{"provider": job.Provider, "scope": job.Scope})
+	if err != nil {
+		return sources.PullStats{}, fmt.Errorf("pull %s: recording: %w", job.Provider, err)
+	}
 	stats, pullErr := sources.PullWindow(ctx, job, w)
 	outcome := store.OutcomeSucceeded
 	if pullErr != nil {
 		outcome = store.OutcomeFailed
 		pullErr = fmt.Errorf("pull %s %s: %w", job.Provider, w, pullErr)
-		log.Error("pull failed", "provider", job.Provider, "window", w.String(), "err", pullErr)
 	}
-	if err := n.Store.FinishRun(context.WithoutCancel(ctx), id, outcome, stats, pullErr); err != nil && pullErr == nil {
-		return fmt.Errorf("pull %s: recording the outcome: %w", job.Provider, err)
+	if err := st.FinishRun(context.WithoutCancel(ctx), id, outcome, stats, pullErr); err != nil && pullErr == nil {
+		return stats, fmt.Errorf("pull %s: recording the outcome: %w", job.Provider, err)
 	}
-	return pullErr
+	return stats, pullErr
 }

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -94,6 +95,18 @@ func TestNightlyPullsThenRunsTheDay(t *testing.T) {
 	if strings.Join(jobs, ",") != "pull:succeeded,run:succeeded" {
 		t.Errorf("run history = %v, want pull then run, both succeeded", jobs)
 	}
+	// The run records what shaped its reports, and counts every
+	// discrepancy it reported.
+	var tolerance, rounding string
+	var recorded int
+	if err := n.Store.DB().QueryRow(`SELECT params->>'tolerance', params->>'rounding', (counts->'stats'->>'Discrepancies')::int
+		FROM runs WHERE job = 'run'`).Scan(&tolerance, &rounding, &recorded); err != nil {
+		t.Fatal(err)
+	}
+	if tolerance != "30m0s" || rounding != string(reconcile.DefaultRounding) || recorded != res.Discrepancies() {
+		t.Errorf("recorded tolerance %q, rounding %q, %d discrepancies; want 30m0s, %s, %d",
+			tolerance, rounding, recorded, reconcile.DefaultRounding, res.Discrepancies())
+	}
 }
 
 func TestNightlyRunsDespiteFailedPull(t *testing.T) {
@@ -166,3 +179,31 @@ func TestSchedulerSpec(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestPullRefusesWhileTheSameWindowIsPulled(t *testing.T) {
+	t.Parallel()
+	n, _ := nightlySetup(t, "nightly-secret")
+	ctx := context.Background()
+	job := n.Pulls[0]
+	job.Sink, job.Checkpoints = n.Store, n.Store
+	w := reconcile.Window{From: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}
+	unlock, ok, err := n.Store.TryLock(ctx, PullJobName+":"+string(job.Provider)+":"+job.Scope+":"+w.String())
+	if err != nil || !ok {
+		t.Fatalf("taking the pull lock: %v, %v", ok, err)
+	}
+	if _, err := Pull(ctx, n.Store, job, w); !errors.Is(err, ErrLocked) {
+		t.Fatalf("Pull while another holds the window: %v, want ErrLocked", err)
+	}
+	unlock()
+	stats, err := Pull(ctx, n.Store, job, w)
+	if err != nil || stats.Chunks == 0 {
+		t.Fatalf("Pull after the lock was released: %+v, %v", stats, err)
+	}
+	var history []string
+	if err := n.Store.DB().Select(&history, `SELECT job || ':' || outcome FROM runs ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(history, ",") != "pull:succeeded" {
+		t.Errorf("run history = %v, want the one pull that ran", history)
+	}
+}

@@ -108,6 +108,8 @@ func (c *RunConfig) validate() error {
 	}
 	c.Formats = cmp.Or(c.Formats, reports.FormatCSV|reports.FormatXLSX)
 	c.Grace = cmp.Or(c.Grace, matchers.DefaultGrace)
+	c.Tolerance = cmp.Or(c.Tolerance, matchers.DefaultTolerance)
+	c.StaleAfter = cmp.Or(c.StaleAfter, matchers.DefaultStaleAfter)
 	if c.AsOf.IsZero() {
 		c.AsOf = c.Window.To
 	}
@@ -149,9 +151,14 @@ func Run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	}
 	defer unlock()
 
+	// Everything that shapes the reports, so that the run can be repeated.
 	params := map[string]any{
 		"providers": cfg.Providers, "grace": cfg.Grace.String(), "as_of": cfg.AsOf,
-		"zone": cfg.Zone.String(), "out": cfg.OutDir,
+		"zone": cfg.Zone.String(), "out": cfg.OutDir, "formats": reportFiles(cfg.Formats),
+		"heuristic_providers": cfg.HeuristicProviders, "tolerance": cfg.Tolerance.String(),
+		"stale_after": cfg.StaleAfter.String(), "fees": cfg.Fees, "rounding": cfg.Rounding,
+		"settlement_tolerance": cfg.SettlementTolerance, "same_day_settlement": cfg.SameDaySettlement,
+		"xlsx_max_matches": cfg.XLSXMaxMatches,
 	}
 	runID, err := st.StartRun(ctx, RunJob, cfg.Window, params)
 	if err != nil {
@@ -199,7 +206,7 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 
 	dir, err := reports.Create(cfg.OutDir, cfg.Formats, reports.Options{
 		Location: cfg.Zone, Rounding: cfg.Rounding, XLSXMaxMatches: cfg.XLSXMaxMatches,
-		Window: cfg.Window, GeneratedAt: cfg.AsOf,
+		Window: cfg.Window, AsOf: cfg.AsOf,
 		Facts: []reports.Fact{
 			{Label: "Look-around (grace)", Value: cfg.Grace.String()},
 			{Label: "Settlement tolerance (minor units)", Value: fmt.Sprint(cfg.SettlementTolerance)},
@@ -246,6 +253,7 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 			return res, fmt.Errorf("run: writing a settlement discrepancy: %w", err)
 		}
 	}
+	res.Stats.Discrepancies += len(variances)
 	res.Settlements, res.Summary = days, summary.Lines()
 	if err := dir.Finish(res.Summary, res.Settlements); err != nil {
 		return res, fmt.Errorf("run: writing reports: %w", err)

@@ -36,7 +36,7 @@ func TestDetails(t *testing.T) {
 		{"missing in ledger", nil, R{rec("T1", "", code)}, nil,
 			"Kopo Kopo received 1,000.00 KES (OJM6Q1W84K); the ledger has no entry for it", 0, 100000, true, 0},
 		{"missing in ledger, amount not reported", nil, R{rec("T1", "A1", unknown)}, nil,
-			"Pixel received an amount it did not report (T1, reference A1); the ledger has no entry for it", 0, 0, false, 0},
+			"Pixel received a payment (T1, reference A1; amount not reported); the ledger has no entry for it", 0, 0, false, 0},
 		{"currency", L{led("A1")}, R{rec("T1", "A1", func(r *reconcile.Record) { r.Amount.Currency = "UGX" })}, nil,
 			"Ledger says 1,000.00 KES paid for A1; Kopo Kopo received 100,000 UGX (T1, reference A1) — a different currency", 100000, 100000, true, 0},
 		{"status: ledger pending", L{led("A1", lStatus(reconcile.LedgerPending))}, R{rec("T1", "A1")}, nil,

@@ -204,7 +204,7 @@ func (e *engine) resolveRecord(r *recordNode) error {
 			of = "payment " + r.r.RelatedTxID + ", which is not in this run"
 		}
 		d := e.newDiscrepancy(reconcile.Reversed, nil, []*recordNode{r})
-		d.Detail = fmt.Sprintf("%s reversed %s (%s) of %s", name, amountOf(r.r), label(r.r), of)
+		d.Detail = fmt.Sprintf("%s reversed %s of %s", name, amountAndLabel(r.r), of)
 		return e.emitDiscrepancy(d, nil, []*recordNode{r})
 	}
 
@@ -347,18 +347,18 @@ func ledgerSays(l reconcile.LedgerEntry) string {
 // providerSays is "Kopo Kopo received 1,000.00 KES (OJM6Q1W84K)", worded by
 // the record's status and direction.
 func providerSays(r *recordNode) string {
-	name, amount, lab := r.r.Provider.DisplayName(), amountOf(r.r), label(r.r)
+	name, what := r.r.Provider.DisplayName(), amountAndLabel(r.r)
 	moved := "received"
 	if r.r.Direction() == reconcile.Out {
 		moved = "paid out"
 	}
 	switch r.r.Status {
 	case reconcile.StatusSucceeded, reconcile.StatusReversed:
-		return fmt.Sprintf("%s %s %s (%s)", name, moved, amount, lab)
+		return fmt.Sprintf("%s %s %s", name, moved, what)
 	case reconcile.StatusPending:
-		return fmt.Sprintf("%s shows %s (%s) still pending", name, amount, lab)
+		return fmt.Sprintf("%s shows %s still pending", name, what)
 	}
-	return fmt.Sprintf("%s shows %s (%s) as %s", name, amount, lab, r.r.Status)
+	return fmt.Sprintf("%s shows %s as %s", name, what, r.r.Status)
 }
 
 // reversalsSay is " and reversed it (R1, R2)" or " and reversed it".
@@ -369,13 +369,21 @@ func reversalsSay(r *recordNode) string {
 	return " and reversed it (" + labels(r.reversals) + ")"
 }
 
-// amountOf is the record's amount for a sentence, or a note that the
-// provider did not report one.
-func amountOf(r *reconcile.Record) string {
-	if !r.AmountKnown {
-		return "an amount it did not report"
+// amountAndLabel names a record in a sentence: "1,000.00 KES (OJM6Q1W84K)",
+// or "a payment (OJM6Q1W84K; amount not reported)" when the provider did
+// not report the amount (Pixel status responses, pending STK pushes).
+func amountAndLabel(r *reconcile.Record) string {
+	if r.AmountKnown {
+		return r.Amount.Human() + " (" + label(r) + ")"
 	}
-	return r.Amount.Human()
+	what := "a payment"
+	switch {
+	case r.Kind == reconcile.KindReversal:
+		what = "an amount"
+	case r.Direction() == reconcile.Out:
+		what = "a payout"
+	}
+	return what + " (" + label(r) + "; amount not reported)"
 }
 
 // label names a record the way its provider does: the provider reference

@@ -121,8 +121,9 @@ func (d *Dir) WriteMatch(m reconcile.Match) error {
 	return nil
 }
 
-// Finish writes the summary and settlement reports and the workbook, then
-// moves every file into place. Call Close afterwards in any case.
+// Finish writes the summary and settlement reports and the workbook, moves
+// every file into place, and removes the reports of the formats not
+// selected, left by an earlier run. Call Close afterwards in any case.
 func (d *Dir) Finish(summary []reconcile.SummaryLine, settlements []reconcile.SettlementDay) error {
 	if d.done {
 		return errors.New("reports: Finish called twice")
@@ -154,6 +155,20 @@ func (d *Dir) Finish(summary []reconcile.SummaryLine, settlements []reconcile.Se
 		}
 	}
 	d.done = true
+	// A directory holds one run's reports: a format this run did not write
+	// must not leave an earlier run's file beside them.
+	var stale []string
+	if d.formats&FormatCSV == 0 {
+		stale = append(stale, DiscrepanciesFile, MatchesFile, SummaryFile, SettlementsFile)
+	}
+	if d.formats&FormatXLSX == 0 {
+		stale = append(stale, WorkbookFile)
+	}
+	for _, name := range stale {
+		if err := os.Remove(filepath.Join(d.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("removing the earlier run's %s: %w", name, err)
+		}
+	}
 	return nil
 }
 

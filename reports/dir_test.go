@@ -19,6 +19,12 @@ func TestDir(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
+			// An earlier run's reports, of every format, are replaced or removed.
+			for _, f := range []string{DiscrepanciesFile, MatchesFile, WorkbookFile, SettlementsFile, SummaryFile} {
+				if err := os.WriteFile(filepath.Join(dir, f), []byte("an earlier run"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			d, err := Create(dir, c.formats, testOptions())
 			if err != nil {
 				t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 const DefaultXLSXMaxMatches = 100_000
 
 // Options carries the run facts every report prints. Nothing in this package
-// reads the clock: GeneratedAt is passed in so that output is deterministic.
+// reads the clock: AsOf is passed in so that output is deterministic.
 type Options struct {
 	// Location is the business time zone timestamps are written in; nil
 	// means UTC.
@@ -29,8 +29,10 @@ type Options struct {
 	XLSXMaxMatches int
 	// Window is the run's reporting window [From, To).
 	Window reconcile.Window
-	// GeneratedAt is when the run produced the reports.
-	GeneratedAt time.Time
+	// AsOf is the instant the data is judged at (a run's --as-of, by default
+	// the end of its window), printed as "Data as of". It is not the wall
+	// clock, so that re-running a window reproduces its reports.
+	AsOf time.Time
 	// Facts are further run facts printed on the Summary sheet after the
 	// standard ones, in order: grace period, settlement tolerance, run id…
 	Facts []Fact

@@ -415,7 +415,7 @@ func (x *XLSX) facts() [][2]any {
 		{"Window from", o.timestamp(o.Window.From)},
 		{"Window to (exclusive)", o.timestamp(o.Window.To)},
 		{"Business time zone", o.location().String()},
-		{"Generated at", o.timestamp(o.GeneratedAt)},
+		{"Data as of", o.timestamp(o.AsOf)},
 		{"Rounding rule", string(o.rounding())},
 	}
 	for _, f := range o.Facts {

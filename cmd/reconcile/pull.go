@@ -9,6 +9,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/jobs"
 	"github.com/mizani/reconcile/sources"
 	"github.com/mizani/reconcile/sources/kopokopo"
 )
@@ -104,12 +105,19 @@ func (a *app) pull(cmd *cobra.Command, o pullOptions) error {
 	}
 	defer st.Close()
 	start := time.Now()
-	stats, err := sources.PullWindow(ctx, sources.PullJob{
+	stats, err := jobs.Pull(ctx, st, sources.PullJob{
 		Provider: provider, Scope: puller.Scope(), Puller: puller, Sink: st, Checkpoints: st,
 		Chunk: o.chunk, Workers: o.workers, Logger: a.logger,
 	}, w)
-	fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s: %d chunks fetched, %d skipped as done; %d payloads stored, %d already stored; %d records (%s)\n",
-		provider, puller.Scope(), w, stats.Chunks, stats.Skipped, stats.Payloads, stats.Duplicates, stats.Records,
+	if errors.Is(err, jobs.ErrLocked) {
+		return fmt.Errorf("pull %s %s %s: another pull of the same window is running; try again when it ends", provider, puller.Scope(), w)
+	}
+	outcome := "done"
+	if err != nil {
+		outcome = "failed"
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s: %s after %d chunks fetched, %d skipped as done; %d payloads stored, %d already stored; %d records (%s)\n",
+		provider, puller.Scope(), w, outcome, stats.Chunks, stats.Skipped, stats.Payloads, stats.Duplicates, stats.Records,
 		time.Since(start).Round(time.Millisecond))
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -106,6 +107,13 @@ func TestPullFromSandbox(t *testing.T) {
 	if n2, total2 := records(); n2 != n || total2 != total {
 		t.Errorf("second pull: %d records totalling %d, want %d totalling %d", n2, total2, n, total)
 	}
+	var pulls []string
+	if err := db.Select(&pulls, `SELECT outcome FROM runs WHERE job = 'pull' ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(pulls, []string{"succeeded", "succeeded"}) {
+		t.Errorf("run history of the two pulls: %q", pulls)
+	}
 
 	for _, tt := range []struct {
 		name string
@@ -119,5 +127,12 @@ func TestPullFromSandbox(t *testing.T) {
 		if code, out, errs := run(tt.args...); code != tt.code {
 			t.Errorf("%s: exit %d, want %d: %s%s", tt.name, code, tt.code, out, errs)
 		}
+	}
+	var failed int
+	if err := db.Get(&failed, `SELECT count(*) FROM runs WHERE job = 'pull' AND outcome = 'failed' AND error <> ''`); err != nil {
+		t.Fatal(err)
+	}
+	if failed != 1 {
+		t.Errorf("%d failed pulls recorded with their error, want 1 (the unknown till)", failed)
 	}
 }

@@ -27,10 +27,10 @@ func at(day, hour, minute int) time.Time {
 
 func testOptions() Options {
 	return Options{
-		Location:    nairobi,
-		Rounding:    reconcile.RoundHalfEven,
-		Window:      reconcile.Window{From: time.Date(2026, 2, 28, 21, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 2, 21, 0, 0, 0, time.UTC)},
-		AsOf: time.Date(2026, 3, 3, 2, 0, 5, 0, time.UTC),
+		Location: nairobi,
+		Rounding: reconcile.RoundHalfEven,
+		Window:   reconcile.Window{From: time.Date(2026, 2, 28, 21, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 2, 21, 0, 0, 0, time.UTC)},
+		AsOf:     time.Date(2026, 3, 3, 2, 0, 5, 0, time.UTC),
 		Facts: []Fact{
 			{"Look-around (grace)", "24h"},
 			{"Settlement tolerance", "1.00 in the settlement currency"},

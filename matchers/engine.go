@@ -90,7 +90,8 @@ func (c Config) withDefaults() (Config, error) {
 
 // Stats counts what a run saw and reported. Counts cover items inside the
 // window only: every such ledger entry and payment, payout or reversal record
-// is either part of exactly one reported match or discrepancy, or Quiet.
+// is either part of exactly one reported match or discrepancy, or Quiet, or
+// paired with a ledger entry outside the window (whose window reports it).
 type Stats struct {
 	Ledger  int // ledger entries inside the window
 	Records int // payment, payout and reversal records inside the window

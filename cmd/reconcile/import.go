@@ -27,6 +27,9 @@ var parsers = map[reconcile.Provider]sources.Parser{
 // maxImportLine bounds one JSON document; the webhook receiver accepts 1 MiB.
 const maxImportLine = 16 << 20
 
+// utf8BOM is the UTF-8 byte-order mark, skipped at the start of a file.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
 // importOptions are the flags of `import`.
 type importOptions struct {
 	provider string
@@ -40,7 +43,7 @@ func newImportCmd(a *app) *cobra.Command {
 		Short: "Load provider payloads from a file, one JSON document per line; atomic and idempotent",
 		Long: `Loads provider payloads — webhook and callback bodies, polling results, status
 responses — one JSON document per line, each exactly as the provider sent it.
-Blank lines are skipped. Every line is parsed before anything is written: if
+Blank lines and a leading UTF-8 byte-order mark are skipped. Every line is parsed before anything is written: if
 any is bad, each is reported as FILE:LINE: reason and nothing is stored
 (exit 2). Otherwise all payloads and their records are saved in one
 transaction. Importing the same file again changes nothing.`,
@@ -101,7 +104,12 @@ func parseFile(name string, parser sources.Parser) ([]store.Parsed, error) {
 	var batch []store.Parsed
 	var bad []string
 	for line := 1; sc.Scan(); line++ {
-		text := bytes.TrimSpace(sc.Bytes())
+		text := sc.Bytes()
+		if line == 1 {
+			// Editors on Windows save UTF-8 with a byte-order mark.
+			text = bytes.TrimPrefix(text, utf8BOM)
+		}
+		text = bytes.TrimSpace(text)
 		if len(text) == 0 {
 			continue
 		}

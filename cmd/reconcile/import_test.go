@@ -113,3 +113,88 @@ func TestImport(t *testing.T) {
 		t.Errorf("sources = %v, want only import", sources)
 	}
 }
+
+// TestImportPayloadShapes: import refuses, atomically and with FILE:LINE,
+// every line that is not a Kopo Kopo webhook envelope or API result (and a
+// negative amount), keeps an unknown topic raw, and skips a leading UTF-8
+// byte-order mark.
+func TestImportPayloadShapes(t *testing.T) {
+	t.Parallel()
+	buygoods := compact(t, "webhook_buygoods_transaction_received.json")
+	negative := strings.Replace(buygoods, `"100.0"`, `"-5.0"`, 1)
+	tests := []struct {
+		name              string
+		lines             []string
+		bom               bool
+		wantCode          int
+		wantOut, wantErr  []string
+		payloads, records int
+	}{
+		{name: "any object", lines: []string{buygoods, `{"foo":1}`}, wantCode: 2,
+			wantErr: []string{":2: kopokopo: malformed payload: body: neither a webhook event", "1 bad line(s), nothing imported"}},
+		{name: "token response", lines: []string{compact(t, "token_response.json"), buygoods}, wantCode: 2,
+			wantErr: []string{":1: kopokopo: malformed payload: body: an OAuth token response"}},
+		{name: "polling request", lines: []string{compact(t, "polling_request.json")}, wantCode: 2,
+			wantErr: []string{":1: kopokopo: malformed payload: body: a request Mizani sends"}},
+		{name: "envelope without topic", lines: []string{`{"id":"x","event":{}}`}, wantCode: 2,
+			wantErr: []string{":1: kopokopo: malformed payload: body"}},
+		{name: "another provider's body", lines: []string{`{"status":false,"message":"Error description here","data":null}`}, wantCode: 2,
+			wantErr: []string{":1: kopokopo: malformed payload: body"}},
+		{name: "negative amount", lines: []string{negative}, wantCode: 2,
+			wantErr: []string{`:1: kopokopo: malformed payload: event.resource.amount: negative amount "-5.0"`}},
+		{name: "unknown topic stored raw", lines: []string{`{"topic":"till_closed","id":"e-1","event":{"type":"Till Closed","resource":{}}}`, buygoods},
+			wantOut: []string{"2 payload(s) imported, 0 already stored; 1 record(s) parsed"}, payloads: 2, records: 1},
+		{name: "byte-order mark", bom: true, lines: []string{buygoods, compact(t, "webhook_m2m_transaction_received.json")},
+			wantOut: []string{"2 payload(s) imported, 0 already stored; 2 record(s) parsed"}, payloads: 2, records: 2},
+		{name: "byte-order mark before a blank first line", bom: true, lines: []string{"", buygoods},
+			wantOut: []string{"1 payload(s) imported"}, payloads: 1, records: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dbURL := pgtest.URL(t)
+			content := strings.Join(tt.lines, "\n") + "\n"
+			if tt.bom {
+				content = "\ufeff" + content
+			}
+			path := filepath.Join(t.TempDir(), "payloads.jsonl")
+			if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var out, errb bytes.Buffer
+			code := execute(context.Background(), []string{"import", "--provider", "kopokopo", "--file", path,
+				"--database-url", dbURL, "--log-format", "json"}, &out, &errb)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d (stderr %s)", code, tt.wantCode, errb.String())
+			}
+			for _, w := range tt.wantOut {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("stdout %q lacks %q", out.String(), w)
+				}
+			}
+			for _, w := range tt.wantErr {
+				if strings.HasPrefix(w, ":") { // a FILE:LINE: reason line
+					w = path + w
+				}
+				if !strings.Contains(errb.String(), w) {
+					t.Errorf("stderr %q lacks %q", errb.String(), w)
+				}
+			}
+			if strings.Contains(errb.String(), "JCGQXLrlfuOqdUYdTcLz3rBiCZQDRvdWIUPkw") {
+				t.Errorf("stderr reveals the access token: %s", errb.String())
+			}
+			db := sqlx.MustOpen("postgres", dbURL)
+			defer db.Close()
+			var p, r int
+			if err := db.Get(&p, "SELECT count(*) FROM raw_payloads"); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Get(&r, "SELECT count(*) FROM provider_records"); err != nil {
+				t.Fatal(err)
+			}
+			if p != tt.payloads || r != tt.records {
+				t.Errorf("store holds %d payloads, %d records; want %d, %d", p, r, tt.payloads, tt.records)
+			}
+		})
+	}
+}

@@ -41,7 +41,8 @@ then payload and records are stored in one transaction and only then is 200
 answered. Bad signature → 401 (nothing stored), malformed → 400, body over
 1 MiB → 413, duplicates → 200 stored once. GET /healthz pings the store;
 GET /metrics serves Prometheus metrics. SIGTERM shuts down gracefully.
-Credentials: K2_API_KEY signs Kopo Kopo webhooks.
+Credentials: K2_API_KEY signs Kopo Kopo webhooks; without it they are
+refused with 503 and nothing is stored.
 
 With --schedule, the nightly job (see 'reconcile nightly') runs on that cron
 schedule: pull yesterday from every configured provider, then reconcile it
@@ -62,14 +63,18 @@ into --out/YYYY-MM-DD/. Advisory locks keep replicas from doubling the work.`,
 }
 
 // webhookProviders are the providers whose webhooks serve accepts, with
-// credentials from the environment. A provider whose key is unset is left
-// out (404) rather than accepting unverifiable deliveries.
-func webhookProviders() map[reconcile.Provider]webhook.Provider {
+// credentials from the environment, and those whose key is unset, each with
+// the message their deliveries are refused with (503) rather than accepting
+// unverifiable ones.
+func webhookProviders() (map[reconcile.Provider]webhook.Provider, map[reconcile.Provider]string) {
 	ps := map[reconcile.Provider]webhook.Provider{}
-	if key := os.Getenv("K2_API_KEY"); key != "" {
+	missing := map[reconcile.Provider]string{}
+	if key := os.Getenv(kopokopo.EnvAPIKey); key != "" {
 		ps[reconcile.KopoKopo] = webhook.Provider{Parser: kopokopo.Parser{}, Verifier: kopokopo.Verifier{APIKey: key}}
+	} else {
+		missing[reconcile.KopoKopo] = "Kopo Kopo webhook signing key (" + kopokopo.EnvAPIKey + ") is not configured"
 	}
-	return ps
+	return ps, missing
 }
 
 func (a *app) serve(ctx context.Context, o serveOptions) error {
@@ -82,11 +87,11 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	defer st.Close()
 	st.DB().SetMaxIdleConns(32) // concurrent deliveries reuse connections
 
-	providers := webhookProviders()
+	providers, unconfigured := webhookProviders()
 	if len(providers) == 0 {
 		a.logger.Warn("no provider credentials set (K2_API_KEY): every webhook will be refused")
 	}
-	handler, err := newServeHandler(a, st, providers)
+	handler, err := newServeHandler(a, st, providers, unconfigured)
 	if err != nil {
 		return err
 	}
@@ -125,11 +130,13 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	return nil
 }
 
-// newServeHandler routes webhooks, /healthz and /metrics.
-func newServeHandler(a *app, st *store.Store, providers map[reconcile.Provider]webhook.Provider) (http.Handler, error) {
+// newServeHandler routes webhooks, /healthz and /metrics. Deliveries for a
+// provider in unconfigured are refused with its message (503).
+func newServeHandler(a *app, st *store.Store, providers map[reconcile.Provider]webhook.Provider,
+	unconfigured map[reconcile.Provider]string) (http.Handler, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	wh, err := webhook.New(webhook.Config{Providers: providers, Sink: st, Logger: a.logger, Registerer: reg})
+	wh, err := webhook.New(webhook.Config{Providers: providers, Unconfigured: unconfigured, Sink: st, Logger: a.logger, Registerer: reg})
 	if err != nil {
 		return nil, err
 	}

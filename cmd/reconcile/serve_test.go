@@ -27,7 +27,7 @@ func TestServeRoutes(t *testing.T) {
 	const key = "serve-test-key"
 	h, err := newServeHandler(a, st, map[reconcile.Provider]webhook.Provider{
 		reconcile.KopoKopo: {Parser: kopokopo.Parser{}, Verifier: kopokopo.Verifier{APIKey: key}},
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +62,52 @@ func TestServeRoutes(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"msg":"webhook stored"`) {
 		t.Errorf("logs lack the delivery: %s", logs.String())
+	}
+}
+
+// TestServeWebhookCredentials: serve's webhook routes as K2_API_KEY leaves
+// them. Without the key a Kopo Kopo delivery is refused 503 (not 404) with a
+// message naming the variable, and nothing is stored; unknown providers stay
+// 404. Not parallel: it sets the environment.
+func TestServeWebhookCredentials(t *testing.T) {
+	const key = "serve-credentials-key"
+	body := []byte(compact(t, "webhook_m2m_transaction_received.json"))
+	notConfigured := `{"error":"Kopo Kopo webhook signing key (K2_API_KEY) is not configured"}` + "\n"
+	tests := []struct {
+		name, apiKey, provider string
+		wantCode               int
+		wantBody               string
+		wantPayloads           int
+	}{
+		{"no key: kopokopo", "", "kopokopo", http.StatusServiceUnavailable, notConfigured, 0},
+		{"no key: unknown provider", "", "foo", http.StatusNotFound, `{"error":"unknown provider foo"}` + "\n", 0},
+		{"key set: kopokopo", key, "kopokopo", http.StatusOK, `{"status":"stored"}` + "\n", 1},
+		{"key set: unknown provider", key, "foo", http.StatusNotFound, `{"error":"unknown provider foo"}` + "\n", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(kopokopo.EnvAPIKey, tt.apiKey)
+			db := pgtest.New(t)
+			st := store.New(db)
+			a := &app{logger: slog.New(slog.DiscardHandler)}
+			providers, unconfigured := webhookProviders()
+			h, err := newServeHandler(a, st, providers, unconfigured)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/"+tt.provider, bytes.NewReader(body))
+			req.Header.Set(kopokopo.SignatureHeader, kopokopo.ComputeSignature(key, body))
+			code, text := do(t, req)
+			if code != tt.wantCode || text != tt.wantBody {
+				t.Errorf("POST /webhooks/%s = %d %q, want %d %q", tt.provider, code, text, tt.wantCode, tt.wantBody)
+			}
+			var n int
+			if err := db.Get(&n, "SELECT count(*) FROM raw_payloads"); err != nil || n != tt.wantPayloads {
+				t.Errorf("store holds %d payloads (%v), want %d", n, err, tt.wantPayloads)
+			}
+		})
 	}
 }
 

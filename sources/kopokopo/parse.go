@@ -4,8 +4,6 @@ package kopokopo
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,7 +62,14 @@ const defaultCurrency reconcile.Currency = "KES"
 //     with no disbursements yet moved no money and yields no record; a null
 //     transfer amount ("all available funds") needs none.
 //   - customer_created, transaction SMS notification results, unknown topics
-//     and unknown shapes yield no records: the payload is stored raw.
+//     and unknown result types yield no records: the payload is stored raw.
+//   - A body of neither shape — a webhook envelope has a topic, an id and an
+//     event object; a result has data.id, data.type and data.attributes — is
+//     malformed, not stored: an OAuth token response (it carries the access
+//     token), a request body Mizani sends, another provider's payload. Known
+//     topics also need their event.resource.
+//   - Amounts are never negative: Kopo Kopo reports a reversal by topic or
+//     status, not by sign, so "-5.0" is malformed. Zero is accepted.
 type Parser struct{}
 
 var _ sources.Parser = Parser{}
@@ -72,8 +77,7 @@ var _ sources.Parser = Parser{}
 // Parse implements sources.Parser. The dedup key of a webhook is
 // "<topic>:<event id>"; that of a result is "<type>:<data.id>:<status>", so a
 // pending status and the final result of the same request are both kept while
-// a redelivery of either is a duplicate. A payload of unknown shape is keyed by
-// the SHA-256 of its bytes.
+// a redelivery of either is a duplicate. A body of neither shape is malformed.
 func (Parser) Parse(body []byte, src reconcile.Source) (reconcile.RawPayload, []reconcile.Record, error) {
 	p := reconcile.RawPayload{Provider: reconcile.KopoKopo, Source: src, Body: body}
 	var env envelope
@@ -88,6 +92,9 @@ func (Parser) Parse(body []byte, src reconcile.Source) (reconcile.RawPayload, []
 		p.Kind = env.Topic
 		if env.ID == "" {
 			return p, nil, malformed("id", errMissing)
+		}
+		if env.Event == nil {
+			return p, nil, malformed("event", errMissing)
 		}
 		p.DedupKey = env.Topic + ":" + env.ID
 		recs, err = m.webhook(env)
@@ -112,9 +119,10 @@ func (Parser) Parse(body []byte, src reconcile.Source) (reconcile.RawPayload, []
 		p.DedupKey = res.Type + ":" + res.ID + ":" + status.Status
 		recs, err = m.result(res)
 	default:
-		p.Kind = "unknown"
-		sum := sha256.Sum256(body)
-		p.DedupKey = "sha256:" + hex.EncodeToString(sum[:])
+		// Neither shape: not something Kopo Kopo sends to Mizani (a token
+		// response, a request body, another provider's payload). It is
+		// refused rather than stored raw — a token response carries a secret.
+		return p, nil, malformed("body", notAPayload(body))
 	}
 	if err != nil {
 		return p, nil, err
@@ -124,6 +132,27 @@ func (Parser) Parse(body []byte, src reconcile.Source) (reconcile.RawPayload, []
 
 // errMissing is the detail for a required field that is absent or empty.
 var errMissing = errors.New("missing")
+
+// notAPayload explains why body, a JSON object of neither accepted shape, is
+// refused. It never quotes the body: a token response holds a secret.
+func notAPayload(body []byte) error {
+	var probe struct {
+		AccessToken json.RawMessage `json:"access_token"`
+		Links       struct {
+			CallbackURL json.RawMessage `json:"callback_url"`
+		} `json:"_links"`
+		EventType json.RawMessage `json:"event_type"`
+	}
+	_ = json.Unmarshal(body, &probe) // body already decoded as an object
+	const shapes = "webhook event ({topic, id, event}) or API result ({data: {id, type, attributes}})"
+	switch {
+	case probe.AccessToken != nil:
+		return errors.New("an OAuth token response, not a " + shapes + "; never stored: it holds a secret")
+	case probe.Links.CallbackURL != nil, probe.EventType != nil:
+		return errors.New("a request Mizani sends to Kopo Kopo, not a " + shapes)
+	}
+	return errors.New("neither a webhook event ({topic, id, event}) nor an API result ({data: {id, type, attributes}})")
+}
 
 // malformed wraps sources.ErrMalformed, naming the JSON path at fault.
 func malformed(field string, err error) error {
@@ -156,19 +185,28 @@ func isNull(raw json.RawMessage) bool {
 type mapper struct{ src reconcile.Source }
 
 func (m mapper) webhook(env envelope) ([]reconcile.Record, error) {
-	kind := reconcile.KindPayment
+	var kind reconcile.Kind
 	switch env.Topic {
 	case TopicBuygoodsReceived, TopicB2BReceived, TopicM2MReceived:
+		kind = reconcile.KindPayment
 	case TopicBuygoodsReversed:
 		kind = reconcile.KindReversal
 	case TopicSettlementCompleted:
 		kind = reconcile.KindSettlement
-	default: // customer_created and topics Kopo Kopo may add: stored raw
+	case TopicCustomerCreated: // a resource, but no money moved: stored raw
+	default: // topics Kopo Kopo may add: stored raw, whatever the event holds
 		return nil, nil
 	}
 	const path = "event.resource"
 	if env.Event == nil || isNull(env.Event.Resource) {
 		return nil, malformed(path, errMissing)
+	}
+	if kind == "" {
+		var obj map[string]json.RawMessage
+		if err := decode(env.Event.Resource, &obj); err != nil {
+			return nil, malformed(path, err)
+		}
+		return nil, nil
 	}
 	if kind == reconcile.KindSettlement {
 		return m.settlementWebhook(env.Event.Resource, path)
@@ -496,7 +534,8 @@ func status(s string) (reconcile.Status, string) {
 	return reconcile.StatusPending, fmt.Sprintf("%s (unknown status, treated as pending)", s)
 }
 
-// amount reads a JSON amount in major units; null or "" is not reported.
+// amount reads a JSON amount in major units; null or "" is not reported, and
+// a negative amount is malformed.
 func amount(raw json.RawMessage, cur reconcile.Currency, field string) (reconcile.Money, bool, error) {
 	m, err := reconcile.ParseJSONMajor(raw, cur)
 	if errors.Is(err, reconcile.ErrAmountNotReported) {
@@ -504,6 +543,9 @@ func amount(raw json.RawMessage, cur reconcile.Currency, field string) (reconcil
 	}
 	if err != nil {
 		return m, false, malformed(field, err)
+	}
+	if m.Minor < 0 {
+		return m, false, malformed(field, fmt.Errorf("negative amount %s: Kopo Kopo amounts are never negative", bytes.TrimSpace(raw)))
 	}
 	return m, true, nil
 }

@@ -220,7 +220,7 @@ func (s *Simulator) chance(p float64) bool {
 }
 
 // handleToken issues access tokens for the client credentials grant. It
-// accepts form-urlencoded bodies (as documented) and JSON.
+// accepts form-urlencoded bodies (as documented), multipart/form-data and JSON.
 func (s *Simulator) handleToken(w http.ResponseWriter, r *http.Request) {
 	if s.inject(w, r) {
 		return
@@ -240,7 +240,16 @@ func (s *Simulator) handleToken(w http.ResponseWriter, r *http.Request) {
 		}
 		id, secret, grant = req.ClientID, req.ClientSecret, req.GrantType
 	} else {
-		if err := r.ParseForm(); err != nil {
+		// Form-urlencoded as documented, or multipart/form-data as
+		// `curl -F` and many HTTP clients send a form.
+		var err error
+		if ct == "multipart/form-data" {
+			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+			err = r.ParseMultipartForm(1 << 20)
+		} else {
+			err = r.ParseForm()
+		}
+		if err != nil {
 			writeError(w, http.StatusBadRequest, "Request body is not valid form data")
 			return
 		}

@@ -1,8 +1,10 @@
 package kopokopo_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -172,5 +174,67 @@ func TestLoadTransactions(t *testing.T) {
 		if _, err := kopokopo.LoadTransactions(strings.NewReader(bad.in)); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("LoadTransactions(%q) error = %v, want %q", bad.in, err, bad.want)
 		}
+	}
+}
+
+// TestSimulatorTokenBodies: the token endpoint takes the client credentials
+// as form-urlencoded (documented), multipart/form-data (curl -F) and JSON.
+func TestSimulatorTokenBodies(t *testing.T) {
+	t.Parallel()
+	sim := kopokopo.NewSimulator(kopokopo.SimConfig{Seed: 1, ClientID: "id", ClientSecret: "secret"})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(func() { sim.Close(); srv.Close() })
+
+	multipartBody := func(fields ...string) (string, string) {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		for i := 0; i+1 < len(fields); i += 2 {
+			if err := mw.WriteField(fields[i], fields[i+1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := mw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return mw.FormDataContentType(), b.String()
+	}
+	good := []string{"client_id", "id", "client_secret", "secret", "grant_type", "client_credentials"}
+	mpType, mpGood := multipartBody(good...)
+	wrongType, mpWrong := multipartBody("client_id", "id", "client_secret", "wrong", "grant_type", "client_credentials")
+	noGrantType, mpNoGrant := multipartBody("client_id", "id", "client_secret", "secret")
+	tests := []struct {
+		name, ctype, body string
+		wantCode          int
+		wantErr           string
+	}{
+		{"form-urlencoded", "application/x-www-form-urlencoded",
+			url.Values{"client_id": {"id"}, "client_secret": {"secret"}, "grant_type": {"client_credentials"}}.Encode(), 200, ""},
+		{"JSON", "application/json", `{"client_id":"id","client_secret":"secret","grant_type":"client_credentials"}`, 200, ""},
+		{"multipart", mpType, mpGood, 200, ""},
+		{"multipart, wrong secret", wrongType, mpWrong, 401, "invalid_client"},
+		{"multipart, no grant type", noGrantType, mpNoGrant, 400, "unsupported_grant_type"},
+		{"multipart, broken body", mpType, "--not-the-boundary\r\n", 400, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.Post(srv.URL+"/oauth/token", tt.ctype, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var doc map[string]any
+			if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+				t.Fatalf("response is not JSON: %v", err)
+			}
+			if resp.StatusCode != tt.wantCode {
+				t.Fatalf("status %d %v, want %d", resp.StatusCode, doc, tt.wantCode)
+			}
+			if tt.wantCode == 200 && (doc["token_type"] != "Bearer" || doc["access_token"] == "" || doc["access_token"] == nil) {
+				t.Errorf("token response %v lacks a bearer token", doc)
+			}
+			if tt.wantErr != "" && doc["error"] != tt.wantErr {
+				t.Errorf("error = %v, want %s", doc["error"], tt.wantErr)
+			}
+		})
 	}
 }

@@ -30,6 +30,11 @@ type Provider struct {
 type Config struct {
 	// Providers are served at POST /webhooks/{provider}; others get 404.
 	Providers map[reconcile.Provider]Provider
+	// Unconfigured names providers Mizani knows but cannot verify for want
+	// of credentials, each with the message to answer: their deliveries get
+	// 503 (the provider retries once the key is set), not 404, and nothing is
+	// stored. A provider in Providers is served whatever this says.
+	Unconfigured map[reconcile.Provider]string
 	// Sink stores what was received; Save must return only after commit.
 	Sink sources.Sink
 	// Logger receives one line per delivery, never the body or signature.
@@ -88,13 +93,18 @@ func New(cfg Config) (*Handler, error) {
 
 // ServeHTTP verifies, parses and stores one delivery. It answers 200 only
 // after commit (also for a duplicate, stored once), 401 for a missing or bad
-// signature, 400 for a malformed payload, 404 for an unknown provider, 413
-// beyond the body limit and 500 when the store fails, so the provider retries.
+// signature, 400 for a malformed payload, 404 for an unknown provider, 503
+// for a known provider whose credentials are not configured, 413 beyond the
+// body limit and 500 when the store fails, so the provider retries.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	name := r.PathValue("provider")
 	p, ok := h.cfg.Providers[reconcile.Provider(name)]
 	if !ok {
+		if msg, known := h.cfg.Unconfigured[reconcile.Provider(name)]; known {
+			h.refuse(w, name, "not_configured", http.StatusServiceUnavailable, msg)
+			return
+		}
 		h.refuse(w, "unknown", "unknown_provider", http.StatusNotFound, "unknown provider "+name)
 		return
 	}

@@ -34,17 +34,27 @@ type bundle struct {
 // setup serves the webhook handler over loopback HTTP into a private schema.
 func setup(tb testing.TB) *bundle {
 	tb.Helper()
+	return setupWith(tb, nil)
+}
+
+// setupWith is setup with the Config changed by edit (nil: unchanged).
+func setupWith(tb testing.TB, edit func(*webhook.Config)) *bundle {
+	tb.Helper()
 	db := pgtest.New(tb)
 	db.SetMaxIdleConns(32) // as many as concurrent deliveries: no reconnect per request
 	st := store.New(db)
 	reg := prometheus.NewRegistry()
-	h, err := webhook.New(webhook.Config{
+	cfg := webhook.Config{
 		Providers: map[reconcile.Provider]webhook.Provider{
 			reconcile.KopoKopo: {Parser: kopokopo.Parser{}, Verifier: kopokopo.Verifier{APIKey: apiKey}},
 		},
 		Sink:       st,
 		Registerer: reg,
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	h, err := webhook.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -157,6 +167,77 @@ func TestWebhookDeliveries(t *testing.T) {
 		if got := b.metric(t, m.name, m.label); got != m.want {
 			t.Errorf("%s{%s} = %v, want %v", m.name, m.label, got, m.want)
 		}
+	}
+}
+
+// TestWebhookNotAPayload: a signed body that is neither a Kopo Kopo webhook
+// envelope nor an API result is refused 400 and nothing is stored, while an
+// envelope with a topic Mizani does not know is stored raw.
+func TestWebhookNotAPayload(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	steps := []struct {
+		name                  string
+		body                  string
+		wantCode              int
+		wantError             string
+		wantPayloads, wantRec int
+	}{
+		{"any object", `{"foo":1}`, 400, "malformed payload: body: neither a webhook event", 0, 0},
+		{"token response", string(vendor(t, "token_response.json")), 400, "malformed payload: body: an OAuth token response", 0, 0},
+		{"polling request", string(vendor(t, "polling_request.json")), 400, "malformed payload: body: a request Mizani sends", 0, 0},
+		{"no topic", `{"id":"x","event":{}}`, 400, "malformed payload: body", 0, 0},
+		{"another provider's body", `{"status":true,"message":"Charge Successful","data":{"currency":"ZAR","amount":10}}`, 400, "malformed payload: data.id", 0, 0},
+		{"negative amount", strings.Replace(string(vendor(t, "webhook_buygoods_transaction_received.json")), `"100.0"`, `"-5.0"`, 1),
+			400, `malformed payload: event.resource.amount: negative amount "-5.0"`, 0, 0},
+		{"unknown topic", `{"topic":"till_closed","id":"e-1","created_at":"2020-10-22T10:43:20+03:00","event":{"type":"Till Closed","resource":{}}}`, 200, "", 1, 0},
+	}
+	for _, s := range steps {
+		body := []byte(s.body)
+		code, out := b.post(t, "kopokopo", body, kopokopo.ComputeSignature(apiKey, body))
+		if code != s.wantCode || !strings.Contains(out["error"], s.wantError) {
+			t.Errorf("%s: %d %v, want %d error containing %q", s.name, code, out, s.wantCode, s.wantError)
+		}
+		if strings.Contains(out["error"], "JCGQXLrlfuOqdUYdTcLz3rBiCZQDRvdWIUPkw") {
+			t.Errorf("%s: the error repeats the access token", s.name)
+		}
+		if p, r := b.count(t, "raw_payloads"), b.count(t, "provider_records"); p != s.wantPayloads || r != s.wantRec {
+			t.Errorf("%s: store holds %d payloads and %d records, want %d and %d", s.name, p, r, s.wantPayloads, s.wantRec)
+		}
+	}
+}
+
+// TestWebhookNotConfigured: a provider whose signing key is not configured is
+// answered 503 with the configured message, and nothing is stored; an
+// unknown provider stays 404.
+func TestWebhookNotConfigured(t *testing.T) {
+	t.Parallel()
+	const msg = "Kopo Kopo webhook signing key (K2_API_KEY) is not configured"
+	b := setupWith(t, func(c *webhook.Config) {
+		c.Providers = nil
+		c.Unconfigured = map[reconcile.Provider]string{reconcile.KopoKopo: msg}
+	})
+	body := vendor(t, "webhook_buygoods_transaction_received.json")
+	tests := []struct {
+		name, provider, sig string
+		wantCode            int
+		wantError           string
+	}{
+		{"signed", "kopokopo", kopokopo.ComputeSignature(apiKey, body), 503, msg},
+		{"unsigned", "kopokopo", "", 503, msg},
+		{"unknown provider", "foo", "", 404, "unknown provider foo"},
+	}
+	for _, tt := range tests {
+		code, out := b.post(t, tt.provider, body, tt.sig)
+		if code != tt.wantCode || out["error"] != tt.wantError {
+			t.Errorf("%s: %d %v, want %d error %q", tt.name, code, out, tt.wantCode, tt.wantError)
+		}
+	}
+	if p := b.count(t, "raw_payloads"); p != 0 {
+		t.Errorf("store holds %d payloads, want none", p)
+	}
+	if got := b.metric(t, "mizani_webhooks_refused_total", "not_configured"); got != 2 {
+		t.Errorf("refused{not_configured} = %v, want 2", got)
 	}
 }
 

@@ -211,7 +211,7 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 			{Label: "Look-around (grace)", Value: cfg.Grace.String()},
 			{Label: "Settlement tolerance (minor units)", Value: fmt.Sprint(cfg.SettlementTolerance)},
 			{Label: "Totals", Value: "net for the merchant: money in counts positive, payouts and reversals negative"},
-			{Label: "Counts", Value: "the items reported as matches or discrepancies; failed, cancelled and not-yet-stale pending items need no report"},
+			{Label: "Counts", Value: "ledger and provider counts cover every item of the window, failed and pending ones too; totals only what says money moved"},
 		},
 	})
 	if err != nil {

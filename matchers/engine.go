@@ -42,10 +42,21 @@ type Output interface {
 	Discrepancy(reconcile.Discrepancy) error
 }
 
+// UnreportedOutput is an Output that also hears of every item inside the
+// window that needed no report (those Stats.Quiet counts): a failed or
+// cancelled ledger entry, a failed attempt, a pending record not yet stale.
+// Exactly one of l and r is set. Summary uses it so that its counts cover
+// every ledger entry and record of the window.
+type UnreportedOutput interface {
+	Output
+	Unreported(l *reconcile.LedgerEntry, r *reconcile.Record)
+}
+
 // Config configures a matching run.
 type Config struct {
 	// Window is the run window [From, To). Only matches and discrepancies
-	// that involve an item inside it are reported.
+	// whose anchor (the ledger entry, else the first record) lies inside it
+	// are reported.
 	Window reconcile.Window
 	// Grace is the greatest time between a ledger entry and a provider
 	// record that match by reference (default DefaultGrace). The input
@@ -282,6 +293,7 @@ type queued struct {
 type engine struct {
 	cfg   Config
 	out   Output
+	unrep UnreportedOutput // out, if it hears of unreported items; else nil
 	stats Stats
 	// hold is how long after its own time an item is finalized: by then no
 	// record can join it by reference (Grace), and every heuristic candidate
@@ -309,9 +321,11 @@ type engine struct {
 }
 
 func newEngine(cfg Config, out Output) *engine {
+	unrep, _ := out.(UnreportedOutput)
 	return &engine{
 		cfg:   cfg,
 		out:   out,
+		unrep: unrep,
 		hold:  cfg.Grace + 2*cfg.Tolerance,
 		slots: newSlotIndex(),
 		txs:   txIndex{seed: maphash.MakeSeed(), span: cfg.Grace + 2*cfg.Tolerance},
@@ -625,12 +639,15 @@ func (e *engine) settle(l *ledgerNode, recs []*recordNode) bool {
 	return len(recs) > 0 && recs[0].inWindow
 }
 
-// quiet marks items that need no report.
+// quiet marks items that need no report, and counts those in the window.
 func (e *engine) quiet(l *ledgerNode, recs ...*recordNode) {
 	if l != nil && !l.done {
 		l.done = true
 		if l.inWindow {
 			e.stats.Quiet++
+			if e.unrep != nil {
+				e.unrep.Unreported(&l.e, nil)
+			}
 		}
 	}
 	for _, r := range recs {
@@ -638,6 +655,9 @@ func (e *engine) quiet(l *ledgerNode, recs ...*recordNode) {
 			r.done = true
 			if r.inWindow {
 				e.stats.Quiet++
+				if e.unrep != nil {
+					e.unrep.Unreported(nil, r.r)
+				}
 			}
 		}
 	}

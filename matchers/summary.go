@@ -8,9 +8,11 @@ import (
 )
 
 // Summary accumulates the summary report: one line per provider and
-// currency over the items a run reported. It is an Output, so it can sit
-// beside the report writers (see Tee), and it takes settlement_variance
-// discrepancies the same way.
+// currency over the items of a run's window. It is an UnreportedOutput, so
+// it can sit beside the report writers (see Tee) and count the items that
+// needed no report too, and it takes settlement_variance discrepancies the
+// same way. Ledger and provider counts cover every item of the window;
+// matched and discrepancy counts what was reported.
 //
 // Totals are net minor units from the merchant's point of view: money in
 // counts positive, payouts and reversals negative. Ledger and provider
@@ -131,6 +133,16 @@ func (t tee) Match(m reconcile.Match) error {
 	return nil
 }
 
+// Unreported passes the item on to every output that hears of unreported
+// items.
+func (t tee) Unreported(l *reconcile.LedgerEntry, r *reconcile.Record) {
+	for _, o := range t {
+		if u, ok := o.(UnreportedOutput); ok {
+			u.Unreported(l, r)
+		}
+	}
+}
+
 func (t tee) Discrepancy(d reconcile.Discrepancy) error {
 	for _, o := range t {
 		if err := o.Discrepancy(d); err != nil {
@@ -138,4 +150,15 @@ func (t tee) Discrepancy(d reconcile.Discrepancy) error {
 		}
 	}
 	return nil
+}
+
+// Unreported counts an item of the window that needed no report: a failed,
+// cancelled or pending item, which moved no money, so only its count.
+func (s *Summary) Unreported(l *reconcile.LedgerEntry, r *reconcile.Record) {
+	switch {
+	case l != nil:
+		s.line(l.Provider, l.Amount.Currency).LedgerCount++
+	case r != nil:
+		s.line(r.Provider, r.Amount.Currency).ProviderCount++
+	}
 }

@@ -15,7 +15,7 @@ func TestSummary(t *testing.T) {
 		led("A1"),                  // matched
 		led("A2", lAmount(150000)), // amount_mismatch: 500.00 short
 		led("A3"),                  // missing_in_provider
-		led("A4", lStatus(reconcile.LedgerFailed)), // quiet: not counted
+		led("A4", lStatus(reconcile.LedgerFailed)), // quiet: counted, no money moved
 		led("A5"), // matched, plus a duplicate
 		led("P1", func(l *reconcile.LedgerEntry) { l.Direction, l.Provider = reconcile.Out, reconcile.Pixel }), // payout matched
 	}
@@ -25,7 +25,7 @@ func TestSummary(t *testing.T) {
 		rec("T5", "A5"),
 		rec("T7", "Z9", rAmount(30000)), // missing_in_ledger
 		rec("T6", "A5", rAt(time.Minute)),
-		rec("TP-later", "P1-none", rStatus(reconcile.StatusFailed), rAt(2*time.Minute)), // quiet: not counted
+		rec("TP-later", "P1-none", rStatus(reconcile.StatusFailed), rAt(2*time.Minute)), // quiet: counted, no money moved
 		rec("TP", "P1", rKind(reconcile.KindPayout), rAt(3*time.Minute), func(r *reconcile.Record) { r.Provider = reconcile.Pixel }),
 	}
 	for i := range ledger {
@@ -45,8 +45,8 @@ func TestSummary(t *testing.T) {
 	}
 	want := []reconcile.SummaryLine{
 		{Provider: reconcile.KopoKopo, Currency: "KES",
-			LedgerCount: 4, LedgerTotal: 100000 + 150000 + 100000 + 100000,
-			ProviderCount: 5, ProviderTotal: 5*100000 - 70000,
+			LedgerCount: 5, LedgerTotal: 100000 + 150000 + 100000 + 100000,
+			ProviderCount: 6, ProviderTotal: 5*100000 - 70000,
 			MatchedCount: 2, MatchedTotal: 200000,
 			DiscrepancyCount: 5, DiscrepancyTotal: 50000 + 100000 + 100000 + 30000 + 275},
 		{Provider: reconcile.Pixel, Currency: "KES",

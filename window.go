@@ -58,7 +58,7 @@ func ParseWindow(from, to string, loc *time.Location) (Window, error) {
 		t = t.AddDate(0, 0, 1)
 	}
 	if !f.Before(t) {
-		return Window{}, fmt.Errorf("--from %s is not before --to %s", from, to)
+		return Window{}, fmt.Errorf("--from %s and --to %s make an empty window: --from must come first", from, to)
 	}
 	return Window{From: f.UTC(), To: t.UTC()}, nil
 }

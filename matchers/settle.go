@@ -53,7 +53,10 @@ func (s FeeSchedule) rate(p reconcile.Provider, m string) (FeeRate, bool) {
 type SettlementConfig struct {
 	// Window is the run window: rows are produced for the business days
 	// inside it. Records before it (the look-around margin) only open the
-	// running balance; records from its end on are ignored.
+	// running balance — a settlement in the margin is taken to have cleared
+	// what was owed before it, so a T+1 settlement on the window's first day
+	// is compared with the whole day before, which the default 24 h
+	// look-around loads; records from its end on are ignored.
 	Window reconcile.Window
 	// Zone is the business time zone that cuts days (required).
 	Zone *time.Location
@@ -301,14 +304,26 @@ func (s *Settlement) Result() ([]reconcile.SettlementDay, []reconcile.Discrepanc
 		}
 		t := days[k]
 		net := t.gross - t.fees - t.reversals - t.payouts
+		if k.day.Before(first) {
+			// A day of the look-around margin only opens the balance. Its
+			// settlement paid for takings before the loaded data, so it is
+			// taken to have cleared what was owed then: after it, what is
+			// owed is that day's net (T+1), or nothing (same day).
+			switch {
+			case t.settled == 0:
+				balance += net
+			case s.cfg.SameDay:
+				balance = 0
+			default:
+				balance = net
+			}
+			continue
+		}
 		owed := balance
 		if s.cfg.SameDay {
 			owed += net
 		}
 		balance += net - t.settled
-		if k.day.Before(first) {
-			continue
-		}
 		var variance int64
 		if t.settled != 0 {
 			variance = t.settled - owed

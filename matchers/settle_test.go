@@ -136,6 +136,71 @@ func TestSettlement(t *testing.T) {
 	}
 }
 
+// TestSettlementMarginOpensTheBalance checks a nightly run's steady state:
+// takings settled in full each morning (T+1) or each evening (same day),
+// with the day before the window in the look-around margin. The margin's
+// own settlement paid for days before the loaded data and must not make
+// the window's first settlement look like an overpayment.
+func TestSettlementMarginOpensTheBalance(t *testing.T) {
+	t.Parallel()
+	window := reconcile.Window{From: eat(2, 0, 0).UTC(), To: eat(3, 0, 0).UTC()}
+	kes := func(minor int64) reconcile.Money { return reconcile.Money{Minor: minor, Currency: "KES"} }
+	whole := func(r *reconcile.Record) { r.Account = "" }
+	tests := []struct {
+		name         string
+		sameDay      bool
+		recs         []reconcile.Record
+		wantVariance int64
+		wantOwed     int64
+		wantDiscs    int
+	}{
+		{"T+1, settled in full", false, []reconcile.Record{
+			settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S1", kes(100000), eat(1, 6, 0), whole), // for 28 Feb
+			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P1", kes(100000), eat(1, 12, 0), whole),
+			settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S2", kes(100000), eat(2, 6, 0), whole), // for 1 March
+			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P2", kes(100000), eat(2, 12, 0), whole),
+		}, 0, 100000, 0},
+		{"T+1, 500.00 short", false, []reconcile.Record{
+			settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S1", kes(100000), eat(1, 6, 0), whole),
+			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P1", kes(100000), eat(1, 12, 0), whole),
+			settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S2", kes(50000), eat(2, 6, 0), whole),
+			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P2", kes(100000), eat(2, 12, 0), whole),
+		}, -50000, 150000, 1},
+		{"T+1, no settlement in the margin", false, []reconcile.Record{
+			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P1", kes(100000), eat(1, 12, 0), whole),
+			settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S2", kes(100000), eat(2, 6, 0), whole),
+			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P2", kes(100000), eat(2, 12, 0), whole),
+		}, 0, 100000, 0},
+		{"same day, settled in full", true, []reconcile.Record{
+			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P1", kes(100000), eat(1, 12, 0), whole),
+			settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S1", kes(100000), eat(1, 20, 0), whole),
+			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P2", kes(100000), eat(2, 12, 0), whole),
+			settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S2", kes(100000), eat(2, 20, 0), whole),
+		}, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: window, Zone: nairobi, SameDay: tt.sameDay})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range tt.recs {
+				if err := s.AddRecord(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rows, discs := s.Result()
+			if len(rows) != 1 {
+				t.Fatalf("%d rows, want the window's one day:\n%s", len(rows), dumpRows(rows))
+			}
+			if rows[0].Variance != tt.wantVariance || rows[0].Unsettled != tt.wantOwed || len(discs) != tt.wantDiscs {
+				t.Errorf("variance %d, unsettled %d, %d discrepancies; want %d, %d, %d\n%s%v",
+					rows[0].Variance, rows[0].Unsettled, len(discs), tt.wantVariance, tt.wantOwed, tt.wantDiscs, dumpRows(rows), discs)
+			}
+		})
+	}
+}
+
 func dumpRows(rows []reconcile.SettlementDay) string {
 	var b strings.Builder
 	for _, r := range rows {

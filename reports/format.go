@@ -422,7 +422,7 @@ func settlementRow(row []cell, s reconcile.SettlementDay, o Options, name provid
 	}
 	var day string
 	if !s.Day.IsZero() {
-		day = s.Day.In(o.location()).Format(time.DateOnly)
+		day = s.Day.Format(time.DateOnly) // midnight in the business zone already
 	}
 	row = append(row, text(name(s.Provider)), text(s.Account), text(string(s.Currency)), text(day), count(s.Transactions))
 	return append(row, amts...), nil

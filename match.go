@@ -47,8 +47,12 @@ type Discrepancy struct {
 	// candidates for an ambiguous heuristic match, one otherwise.
 	Records []Record
 	// Currency, LedgerAmount, ProviderAmount and Difference are what the
-	// report prints; ProviderAmountKnown is false when the provider did not
-	// report an amount (Pixel status responses).
+	// report prints, in minor units; Difference = ProviderAmount −
+	// LedgerAmount, negative when the provider has less. For a bank
+	// settlement_variance (three-way) LedgerAmount is the bank credit — the
+	// merchant's side — and ProviderAmount what the provider reports
+	// settling. ProviderAmountKnown is false when
+	// the provider did not report an amount (Pixel status responses).
 	Currency            Currency
 	LedgerAmount        int64
 	ProviderAmount      int64

@@ -148,7 +148,8 @@ type Record struct {
 	RelatedTxID string
 	// Account is the till, merchant_id or entityID the money belongs to.
 	Account string
-	// Amount is the gross amount; meaningful only when AmountKnown.
+	// Amount is the gross amount, never negative (a reversal or payout is
+	// told by Kind, not by sign); meaningful only when AmountKnown.
 	Amount      Money
 	AmountKnown bool
 	// Fee and VAT as reported by the provider; meaningful only when FeeKnown.

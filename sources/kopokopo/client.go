@@ -154,6 +154,8 @@ type APIError struct {
 	Message      string
 }
 
+// Error names the request and the status, with Kopo Kopo's own message when
+// it sent one; never a credential.
 func (e *APIError) Error() string {
 	msg := fmt.Sprintf("kopokopo: %s %s: HTTP %d", e.Method, e.Path, e.Status)
 	if e.Message != "" {

@@ -27,6 +27,7 @@ type LineError struct {
 	Fields []string
 }
 
+// Error is "FILE:LINE: reason", as the CLI lists bad rows.
 func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason) }
 
 // table reads a CSV file whose header names its columns.

@@ -16,11 +16,19 @@ import (
 // PullJobName is the job name pulls are recorded under in the run history.
 const PullJobName = "pull"
 
+// NightlyJobName names the advisory lock a nightly job holds on its day.
+const NightlyJobName = "nightly"
+
 // Nightly is the job a schedule or a CronJob runs once a day: pull every
 // configured provider over the business day and its look-around, then
 // reconcile the day into OutRoot/YYYY-MM-DD. A pull that fails is recorded
 // and the run still goes ahead on what the store holds, so one provider's
-// outage never hides the others' reports; the job then returns the error.
+// outage never hides the others' reports; the reports carry a warning that
+// names the failed pull, and the job then returns the error.
+//
+// The whole job holds an advisory lock on its day: a second replica or a
+// manual run of the same day gets ErrLocked before it pulls anything, so it
+// can never report on data the first is still pulling.
 type Nightly struct {
 	Store *store.Store
 	// Pulls are the providers to pull; Sink and Checkpoints default to Store.
@@ -56,6 +64,14 @@ func (n *Nightly) RunDay(ctx context.Context, day time.Time) (RunResult, error) 
 	}
 	day = day.In(cfg.Zone)
 	start := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, cfg.Zone)
+	unlock, ok, err := n.Store.TryLock(ctx, NightlyJobName+":"+start.Format(time.DateOnly)+":"+cfg.Zone.String())
+	if err != nil {
+		return RunResult{}, fmt.Errorf("nightly: taking the lock: %w", err)
+	}
+	if !ok {
+		return RunResult{}, ErrLocked
+	}
+	defer unlock()
 	cfg.Window = reconcile.Window{From: start.UTC(), To: start.AddDate(0, 0, 1).UTC()}
 	cfg.OutDir = filepath.Join(n.OutRoot, start.Format(time.DateOnly))
 	grace := cfg.Grace
@@ -78,6 +94,8 @@ func (n *Nightly) RunDay(ctx context.Context, day time.Time) (RunResult, error) 
 		}
 		if err := n.pull(ctx, job, pullWindow, log); err != nil {
 			pullErrs = append(pullErrs, err)
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf(
+				"%s was not pulled for this day, so its side may be incomplete: %v", job.Provider.DisplayName(), err))
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -93,13 +111,14 @@ func (n *Nightly) RunDay(ctx context.Context, day time.Time) (RunResult, error) 
 	return res, errors.Join(pullErrs...)
 }
 
-// pull runs one provider's pull; one already running elsewhere is skipped.
+// pull runs one provider's pull. A manual pull of the same window running
+// elsewhere makes it fail: the day is then reported with a warning rather
+// than on data still arriving.
 func (n *Nightly) pull(ctx context.Context, job sources.PullJob, w reconcile.Window, log *slog.Logger) error {
 	job.Logger = log
 	_, err := Pull(ctx, n.Store, job, w)
 	if errors.Is(err, ErrLocked) {
-		log.Info("pull already running elsewhere; skipped", "provider", job.Provider, "window", w.String())
-		return nil
+		err = fmt.Errorf("pull %s %s: another pull of the same window is running", job.Provider, w)
 	}
 	if err != nil {
 		log.Error("pull failed", "provider", job.Provider, "window", w.String(), "err", err)

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -11,6 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/mizani/reconcile"
 	"github.com/mizani/reconcile/reports"
@@ -129,13 +133,74 @@ func TestNightlyRunsDespiteFailedPull(t *testing.T) {
 	if strings.Join(history, ",") != "pull:failed,run:succeeded" {
 		t.Errorf("run history = %v, want a failed pull then a run", history)
 	}
+	// The report says the provider's side may be incomplete.
+	var warning string
+	if err := n.Store.DB().Get(&warning, `SELECT params->'warnings'->>0 FROM runs WHERE job = 'run'`); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(warning, "Kopo Kopo was not pulled for this day") || strings.Contains(warning, "wrong-secret") {
+		t.Errorf("run warning = %q, want the failed pull named, without the secret", warning)
+	}
+}
+
+func TestNightlyRefusesADayRunningElsewhere(t *testing.T) {
+	t.Parallel()
+	n, _ := nightlySetup(t, "nightly-secret")
+	ctx := context.Background()
+	day := Yesterday(n.Now(), n.Run.Zone)
+	unlock, ok, err := n.Store.TryLock(ctx, NightlyJobName+":"+day.Format(time.DateOnly)+":"+n.Run.Zone.String())
+	if err != nil || !ok {
+		t.Fatalf("taking the day's lock: %v, %v", ok, err)
+	}
+	defer unlock()
+	if _, err := n.RunDay(ctx, day); !errors.Is(err, ErrLocked) {
+		t.Fatalf("RunDay while another holds the day: %v, want ErrLocked", err)
+	}
+	var runs int
+	if err := n.Store.DB().Get(&runs, `SELECT count(*) FROM runs`); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 0 {
+		t.Errorf("%d runs recorded, want none: the day is another's", runs)
+	}
+}
+
+func TestSchedulerMetrics(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m, err := NewMetrics(reg, "nightly")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := time.Unix(1_773_000_000, 0)
+	m.observe("nightly", nil, end, 3*time.Second)
+	m.observe("nightly", fmt.Errorf("pull: %w", errors.New("down")), end.Add(time.Hour), time.Second)
+	m.observe("nightly", ErrLocked, end.Add(2*time.Hour), time.Millisecond)
+	tests := []struct {
+		name string
+		got  float64
+		want float64
+	}{
+		{"succeeded", testutil.ToFloat64(m.runs.WithLabelValues("nightly", "succeeded")), 1},
+		{"failed", testutil.ToFloat64(m.runs.WithLabelValues("nightly", "failed")), 1},
+		{"skipped", testutil.ToFloat64(m.runs.WithLabelValues("nightly", "skipped")), 1},
+		{"last success", testutil.ToFloat64(m.lastSuccess.WithLabelValues("nightly")), float64(end.Unix())},
+		{"last duration", testutil.ToFloat64(m.duration.WithLabelValues("nightly")), 0.001},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+	var nilMetrics *Metrics
+	nilMetrics.observe("nightly", nil, end, time.Second) // no metrics configured: no panic
 }
 
 func TestSchedulerSkipsWhileRunningAndStopWaits(t *testing.T) {
 	t.Parallel()
 	var calls, finished atomic.Int32
 	release := make(chan struct{})
-	s, err := NewScheduler(context.Background(), "@every 1s", time.UTC, discardLogger(), "test", func(context.Context) error {
+	s, err := NewScheduler(context.Background(), "@every 1s", time.UTC, discardLogger(), nil, "test", func(context.Context) error {
 		if calls.Add(1) == 1 {
 			<-release
 		}
@@ -164,10 +229,10 @@ func TestSchedulerSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 	job := func(context.Context) error { return nil }
-	if _, err := NewScheduler(context.Background(), "not a schedule", nairobi, discardLogger(), "x", job); err == nil {
+	if _, err := NewScheduler(context.Background(), "not a schedule", nairobi, discardLogger(), nil, "x", job); err == nil {
 		t.Error("a bad spec was accepted")
 	}
-	s, err := NewScheduler(context.Background(), "CRON_TZ=Africa/Nairobi 0 2 * * *", time.UTC, discardLogger(), "x", job)
+	s, err := NewScheduler(context.Background(), "CRON_TZ=Africa/Nairobi 0 2 * * *", time.UTC, discardLogger(), nil, "x", job)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,10 @@ type RunConfig struct {
 	SameDaySettlement   bool
 	// XLSXMaxMatches caps match rows in report.xlsx (default 100,000).
 	XLSXMaxMatches int
+	// Warnings are printed on the Summary sheet and recorded with the run:
+	// what the reader must know about the data, e.g. a provider whose pull
+	// failed.
+	Warnings []string
 	// Logger receives progress; nil discards.
 	Logger *slog.Logger
 	// Progress, when set, is called about twice a second with how far the
@@ -123,13 +127,22 @@ func (c *RunConfig) validate() error {
 	return nil
 }
 
-// lockKey names the advisory lock of a run over the same window and providers.
+// lockKey names the advisory lock of a run over the same window and
+// providers. Runs that do the same work share it: the providers are sorted
+// and deduplicated, and naming every provider is the same as naming none.
 func (c *RunConfig) lockKey() string {
 	names := make([]string, len(c.Providers))
 	for i, p := range c.Providers {
 		names[i] = string(p)
 	}
 	slices.Sort(names)
+	names = slices.Compact(names)
+	if len(names) == len(reconcile.Providers) && !slices.ContainsFunc(reconcile.Providers, func(p reconcile.Provider) bool {
+		_, found := slices.BinarySearch(names, string(p))
+		return !found
+	}) {
+		names = nil
+	}
 	return RunJob + ":" + c.Window.String() + ":" + strings.Join(names, ",")
 }
 
@@ -158,7 +171,7 @@ func Run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 		"heuristic_providers": cfg.HeuristicProviders, "tolerance": cfg.Tolerance.String(),
 		"stale_after": cfg.StaleAfter.String(), "fees": cfg.Fees, "rounding": cfg.Rounding,
 		"settlement_tolerance": cfg.SettlementTolerance, "same_day_settlement": cfg.SameDaySettlement,
-		"xlsx_max_matches": cfg.XLSXMaxMatches,
+		"xlsx_max_matches": cfg.XLSXMaxMatches, "warnings": cfg.Warnings,
 	}
 	runID, err := st.StartRun(ctx, RunJob, cfg.Window, params)
 	if err != nil {
@@ -207,12 +220,7 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	dir, err := reports.Create(cfg.OutDir, cfg.Formats, reports.Options{
 		Location: cfg.Zone, Rounding: cfg.Rounding, XLSXMaxMatches: cfg.XLSXMaxMatches,
 		Window: cfg.Window, AsOf: cfg.AsOf,
-		Facts: []reports.Fact{
-			{Label: "Look-around (grace)", Value: cfg.Grace.String()},
-			{Label: "Settlement tolerance (minor units)", Value: fmt.Sprint(cfg.SettlementTolerance)},
-			{Label: "Totals", Value: "net for the merchant: money in counts positive, payouts and reversals negative"},
-			{Label: "Counts", Value: "ledger and provider counts cover every item of the window, failed and pending ones too; totals only what says money moved"},
-		},
+		Facts: runFacts(cfg),
 	})
 	if err != nil {
 		return res, fmt.Errorf("run: %w", err)
@@ -290,4 +298,19 @@ func reportFiles(f reports.Format) []string {
 		files = append(files, reports.WorkbookFile)
 	}
 	return files
+}
+
+// runFacts are the lines a run adds to the Summary sheet: its warnings
+// first, then its settings and how to read the totals.
+func runFacts(cfg RunConfig) []reports.Fact {
+	var facts []reports.Fact
+	for _, w := range cfg.Warnings {
+		facts = append(facts, reports.Fact{Label: "WARNING", Value: w})
+	}
+	return append(facts,
+		reports.Fact{Label: "Look-around (grace)", Value: cfg.Grace.String()},
+		reports.Fact{Label: "Settlement tolerance (minor units)", Value: fmt.Sprint(cfg.SettlementTolerance)},
+		reports.Fact{Label: "Totals", Value: "net for the merchant: money in counts positive, payouts and reversals negative"},
+		reports.Fact{Label: "Counts", Value: "ledger and provider counts cover every item of the window, failed and pending ones too; totals only what says money moved"},
+	)
 }

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -11,7 +12,9 @@ import (
 
 // Scheduler runs a job on a cron schedule inside `reconcile serve`. A run
 // still going when the next is due is skipped, a panic is recovered and
-// logged, and Stop waits for a running job to finish.
+// logged, and Stop waits for a running job to finish. A job that returns
+// ErrLocked ran elsewhere (another replica): that is logged as such, not as
+// a failure.
 type Scheduler struct {
 	cron *cron.Cron
 	log  *slog.Logger
@@ -19,8 +22,9 @@ type Scheduler struct {
 
 // NewScheduler parses spec — five cron fields, optionally prefixed with
 // CRON_TZ=Zone, e.g. "CRON_TZ=Africa/Nairobi 0 2 * * *" — evaluated in zone
-// unless the spec names its own, and schedules job with ctx.
-func NewScheduler(ctx context.Context, spec string, zone *time.Location, log *slog.Logger, name string, job func(context.Context) error) (*Scheduler, error) {
+// unless the spec names its own, and schedules job with ctx. Each run is
+// counted in metrics when it is not nil.
+func NewScheduler(ctx context.Context, spec string, zone *time.Location, log *slog.Logger, metrics *Metrics, name string, job func(context.Context) error) (*Scheduler, error) {
 	cl := cronLogger{log}
 	c := cron.New(
 		cron.WithLocation(zone),
@@ -30,11 +34,18 @@ func NewScheduler(ctx context.Context, spec string, zone *time.Location, log *sl
 	_, err := c.AddFunc(spec, func() {
 		start := time.Now()
 		log.Info("scheduled job starting", "job", name)
-		if err := job(ctx); err != nil {
-			log.Error("scheduled job failed", "job", name, "err", err, "elapsed", time.Since(start).Round(time.Millisecond).String())
-			return
+		err := job(ctx)
+		end := time.Now()
+		elapsed := end.Sub(start)
+		metrics.observe(name, err, end, elapsed)
+		switch {
+		case errors.Is(err, ErrLocked):
+			log.Info("scheduled job skipped: it is running elsewhere", "job", name)
+		case err != nil:
+			log.Error("scheduled job failed", "job", name, "err", err, "elapsed", elapsed.Round(time.Millisecond).String())
+		default:
+			log.Info("scheduled job done", "job", name, "elapsed", elapsed.Round(time.Millisecond).String())
 		}
-		log.Info("scheduled job done", "job", name, "elapsed", time.Since(start).Round(time.Millisecond).String())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("schedule %q: %w", spec, err)

@@ -113,8 +113,9 @@ func configuredPulls(log *slog.Logger) ([]sources.PullJob, error) {
 	return pulls, nil
 }
 
-// scheduleNightly starts the nightly job on spec inside serve.
-func (a *app) scheduleNightly(ctx context.Context, st *store.Store, spec string, o runOptions) (*jobs.Scheduler, error) {
+// scheduleNightly starts the nightly job on spec inside serve, counted in
+// metrics.
+func (a *app) scheduleNightly(ctx context.Context, st *store.Store, spec string, o runOptions, metrics *jobs.Metrics) (*jobs.Scheduler, error) {
 	cfg, err := o.tuning()
 	if err != nil {
 		return nil, badInput(err)
@@ -123,7 +124,7 @@ func (a *app) scheduleNightly(ctx context.Context, st *store.Store, spec string,
 	if err != nil {
 		return nil, err
 	}
-	s, err := jobs.NewScheduler(ctx, spec, cfg.Zone, a.logger, "nightly", func(ctx context.Context) error {
+	s, err := jobs.NewScheduler(ctx, spec, cfg.Zone, a.logger, metrics, jobs.NightlyJobName, func(ctx context.Context) error {
 		_, err := n.RunDay(ctx, jobs.Yesterday(time.Now(), cfg.Zone))
 		return err
 	})

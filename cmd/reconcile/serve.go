@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/jobs"
 	"github.com/mizani/reconcile/sources/kopokopo"
 	"github.com/mizani/reconcile/sources/webhook"
 	"github.com/mizani/reconcile/store"
@@ -91,12 +92,17 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	if len(providers) == 0 {
 		a.logger.Warn("no provider credentials set (K2_API_KEY): every webhook will be refused")
 	}
-	handler, err := newServeHandler(a, st, providers, unconfigured)
+	reg := prometheus.NewRegistry()
+	handler, err := newServeHandler(a, st, reg, providers, unconfigured)
 	if err != nil {
 		return err
 	}
 	if o.schedule != "" {
-		sched, err := a.scheduleNightly(ctx, st, o.schedule, o.runOptions)
+		metrics, err := jobs.NewMetrics(reg, jobs.NightlyJobName)
+		if err != nil {
+			return err
+		}
+		sched, err := a.scheduleNightly(ctx, st, o.schedule, o.runOptions, metrics)
 		if err != nil {
 			return err
 		}
@@ -130,11 +136,11 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	return nil
 }
 
-// newServeHandler routes webhooks, /healthz and /metrics. Deliveries for a
+// newServeHandler routes webhooks, /livez (the process answers), /healthz
+// (and reaches the store) and /metrics, which serves reg. Deliveries for a
 // provider in unconfigured are refused with its message (503).
-func newServeHandler(a *app, st *store.Store, providers map[reconcile.Provider]webhook.Provider,
+func newServeHandler(a *app, st *store.Store, reg *prometheus.Registry, providers map[reconcile.Provider]webhook.Provider,
 	unconfigured map[reconcile.Provider]string) (http.Handler, error) {
-	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	wh, err := webhook.New(webhook.Config{Providers: providers, Unconfigured: unconfigured, Sink: st, Logger: a.logger, Registerer: reg})
 	if err != nil {
@@ -142,6 +148,9 @@ func newServeHandler(a *app, st *store.Store, providers map[reconcile.Provider]w
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhooks/{provider}", wh)
+	// Liveness must not depend on the database: a store outage would
+	// otherwise have every replica restarted.
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()

@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/jobs"
 	"github.com/mizani/reconcile/sources/kopokopo"
 	"github.com/mizani/reconcile/sources/webhook"
 	"github.com/mizani/reconcile/store"
@@ -25,10 +28,14 @@ func TestServeRoutes(t *testing.T) {
 	var logs bytes.Buffer
 	a := &app{logger: slog.New(slog.NewJSONHandler(&logs, nil))}
 	const key = "serve-test-key"
-	h, err := newServeHandler(a, st, map[reconcile.Provider]webhook.Provider{
+	reg := prometheus.NewRegistry()
+	h, err := newServeHandler(a, st, reg, map[reconcile.Provider]webhook.Provider{
 		reconcile.KopoKopo: {Parser: kopokopo.Parser{}, Verifier: kopokopo.Verifier{APIKey: key}},
 	}, nil)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jobs.NewMetrics(reg, jobs.NightlyJobName); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
@@ -41,13 +48,17 @@ func TestServeRoutes(t *testing.T) {
 	if code, _ := do(t, req); code != http.StatusOK {
 		t.Fatalf("signed webhook: %d, want 200", code)
 	}
-	if code, text := do(t, mustGet(t, srv.URL+"/healthz")); code != http.StatusOK || text != "ok\n" {
-		t.Errorf("/healthz = %d %q, want 200 ok", code, text)
+	for _, path := range []string{"/healthz", "/livez"} {
+		if code, text := do(t, mustGet(t, srv.URL+path)); code != http.StatusOK || text != "ok\n" {
+			t.Errorf("%s = %d %q, want 200 ok", path, code, text)
+		}
 	}
 	code, metrics := do(t, mustGet(t, srv.URL+"/metrics"))
 	for _, want := range []string{
 		`mizani_webhooks_received_total{outcome="stored",provider="kopokopo"} 1`,
 		`mizani_webhook_ingest_seconds_count{provider="kopokopo"} 1`,
+		`mizani_job_runs_total{job="nightly",outcome="failed"} 0`,
+		`mizani_job_last_success_timestamp_seconds{job="nightly"} 0`,
 		"go_goroutines",
 	} {
 		if code != http.StatusOK || !strings.Contains(metrics, want) {
@@ -91,7 +102,7 @@ func TestServeWebhookCredentials(t *testing.T) {
 			st := store.New(db)
 			a := &app{logger: slog.New(slog.DiscardHandler)}
 			providers, unconfigured := webhookProviders()
-			h, err := newServeHandler(a, st, providers, unconfigured)
+			h, err := newServeHandler(a, st, prometheus.NewRegistry(), providers, unconfigured)
 			if err != nil {
 				t.Fatal(err)
 			}

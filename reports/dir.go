@@ -58,6 +58,7 @@ func Create(dir string, formats Format, o Options) (*Dir, error) {
 	if formats&FormatCSV != 0 {
 		df, err := d.create(DiscrepanciesFile)
 		if err != nil {
+			d.Close() // the temporary file, if Chmod failed
 			return nil, err
 		}
 		mf, err := d.create(MatchesFile)
@@ -144,8 +145,10 @@ func (d *Dir) Finish(summary []reconcile.SummaryLine, settlements []reconcile.Se
 			return err
 		}
 	}
+	// On disk before it has its name, so that after a crash a report under
+	// its own name is whole.
 	for _, f := range d.temps {
-		if err := f.Close(); err != nil {
+		if err := errors.Join(f.Sync(), f.Close()); err != nil {
 			return fmt.Errorf("writing %s: %w", filepath.Join(d.dir, d.names[f]), err)
 		}
 	}
@@ -155,6 +158,9 @@ func (d *Dir) Finish(summary []reconcile.SummaryLine, settlements []reconcile.Se
 		}
 	}
 	d.done = true
+	if err := syncDir(d.dir); err != nil {
+		return fmt.Errorf("writing %s: %w", d.dir, err)
+	}
 	// A directory holds one run's reports: a format this run did not write
 	// must not leave an earlier run's file beside them.
 	var stale []string
@@ -204,4 +210,13 @@ func (d *Dir) Close() error {
 	}
 	d.temps = nil
 	return errors.Join(errs...)
+}
+
+// syncDir flushes dir's entries, so that the renames survive a crash.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(f.Sync(), f.Close())
 }

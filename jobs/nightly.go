@@ -139,7 +139,7 @@ func Pull(ctx context.Context, st *store.Store, job sources.PullJob, w reconcile
 		return sources.PullStats{}, ErrLocked
 	}
 	defer unlock()
-	id, err := st.StartRun(ctx, PullJobName, w, map[string]any{"provider": job.Provider, "scope": job.Scope})
+	id, err := st.StartRun(ctx, PullJobName, key, w, map[string]any{"provider": job.Provider, "scope": job.Scope})
 	if err != nil {
 		return sources.PullStats{}, fmt.Errorf("pull %s: recording: %w", job.Provider, err)
 	}

@@ -155,7 +155,8 @@ func Run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	if err := cfg.validate(); err != nil {
 		return RunResult{}, err
 	}
-	unlock, ok, err := st.TryLock(ctx, cfg.lockKey())
+	lock := cfg.lockKey()
+	unlock, ok, err := st.TryLock(ctx, lock)
 	if err != nil {
 		return RunResult{}, fmt.Errorf("run: taking the run lock: %w", err)
 	}
@@ -173,7 +174,7 @@ func Run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 		"settlement_tolerance": cfg.SettlementTolerance, "same_day_settlement": cfg.SameDaySettlement,
 		"xlsx_max_matches": cfg.XLSXMaxMatches, "warnings": cfg.Warnings,
 	}
-	runID, err := st.StartRun(ctx, RunJob, cfg.Window, params)
+	runID, err := st.StartRun(ctx, RunJob, lock, cfg.Window, params)
 	if err != nil {
 		return RunResult{}, fmt.Errorf("run: recording the run: %w", err)
 	}

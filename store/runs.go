@@ -15,16 +15,28 @@ const (
 	OutcomeFailed    = "failed"
 )
 
+// AbandonedRun is the error recorded on a run whose process ended (killed,
+// crashed, its machine lost) before it could record its outcome.
+const AbandonedRun = "abandoned: the process ended before the run finished"
+
 // StartRun records the start of a job over w with its parameters (marshalled
-// as JSON; nil means none) and returns the run id.
-func (s *Store) StartRun(ctx context.Context, job string, w reconcile.Window, params any) (int64, error) {
+// as JSON; nil means none, plus "lock": lock) and returns the run id. The
+// caller must hold the advisory lock named lock (TryLock): a run still
+// "running" under the same lock is then one whose process died, and is
+// recorded as failed with AbandonedRun in the same statement.
+func (s *Store) StartRun(ctx context.Context, job, lock string, w reconcile.Window, params any) (int64, error) {
 	p, err := jsonOrEmpty(params)
 	if err != nil {
 		return 0, fmt.Errorf("starting %s run: params: %w", job, err)
 	}
 	var id int64
-	if err := s.db.QueryRowContext(ctx, `INSERT INTO runs (job, window_from, window_to, params)
-		VALUES ($1, $2, $3, $4) RETURNING id`, job, w.From, w.To, p).Scan(&id); err != nil {
+	if err := s.db.QueryRowContext(ctx, `WITH abandoned AS (
+			UPDATE runs SET finished_at = now(), outcome = 'failed', error = $6
+			WHERE job = $1 AND outcome = 'running' AND params->>'lock' = $5
+		)
+		INSERT INTO runs (job, window_from, window_to, params)
+		VALUES ($1, $2, $3, $4::jsonb || jsonb_build_object('lock', $5::text)) RETURNING id`,
+		job, w.From, w.To, p, lock, AbandonedRun).Scan(&id); err != nil {
 		return 0, fmt.Errorf("starting %s run: %w", job, err)
 	}
 	return id, nil

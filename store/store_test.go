@@ -325,9 +325,26 @@ func TestRunsAndCheckpoints(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	w := reconcile.Window{From: t0, To: t0.Add(24 * time.Hour)}
-	id, err := s.StartRun(ctx, "run", w, map[string]string{"provider": "kora"})
+	// A run left "running" under the same lock by a process that died is
+	// recorded as abandoned when the next one starts; another lock's is not.
+	dead, err := s.StartRun(ctx, "run", "run:w:kora", w, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	other, err := s.StartRun(ctx, "run", "run:w:pixel", w, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.StartRun(ctx, "run", "run:w:kora", w, map[string]string{"provider": "kora"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []string
+	if err := s.DB().Select(&states, `SELECT outcome || ':' || error FROM runs WHERE id IN ($1, $2, $3) ORDER BY id`, dead, other, id); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"failed:" + store.AbandonedRun, "running:", "running:"}; !slices.Equal(states, want) {
+		t.Fatalf("runs after a restart under the same lock: %q, want %q", states, want)
 	}
 	if err := s.FinishRun(ctx, id, store.OutcomeFailed, map[string]int{"matches": 3}, errors.New("boom")); err != nil {
 		t.Fatal(err)
@@ -337,7 +354,7 @@ func TestRunsAndCheckpoints(t *testing.T) {
 		Scan(&outcome, &params, &counts, &msg); err != nil {
 		t.Fatal(err)
 	}
-	if outcome != "failed" || params != `{"provider": "kora"}` || counts != `{"matches": 3}` || msg != "boom" {
+	if outcome != "failed" || params != `{"lock": "run:w:kora", "provider": "kora"}` || counts != `{"matches": 3}` || msg != "boom" {
 		t.Fatalf("run row: %s %s %s %s", outcome, params, counts, msg)
 	}
 	if err := s.FinishRun(ctx, id+100, store.OutcomeSucceeded, nil, nil); err == nil {

@@ -228,7 +228,7 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	}
 	defer dir.Close()
 
-	summary := matchers.NewSummary()
+	summary := matchers.NewSummary(cfg.Window)
 	counter := &kindCounter{byKind: res.ByKind}
 	out := matchers.Tee(reportOutput{dir}, summary, counter)
 

@@ -101,8 +101,7 @@ func (c Config) withDefaults() (Config, error) {
 
 // Stats counts what a run saw and reported. Counts cover items inside the
 // window only: every such ledger entry and payment, payout or reversal record
-// is either part of exactly one reported match or discrepancy, or Quiet, or
-// paired with a ledger entry outside the window (whose window reports it).
+// is either part of exactly one reported match or discrepancy, or Quiet.
 type Stats struct {
 	Ledger  int // ledger entries inside the window
 	Records int // payment, payout and reversal records inside the window
@@ -111,10 +110,11 @@ type Stats struct {
 	Skipped       int
 	Matches       int // matches reported
 	Discrepancies int // discrepancies reported
-	// Quiet counts items inside the window that needed no report: a failed
-	// or cancelled ledger entry without a record, a failed record without a
-	// ledger entry, a pending record not yet stale, a failed attempt beside
-	// a successful payment, and the like.
+	// Quiet counts items inside the window that needed no report in it: a
+	// failed or cancelled ledger entry without a record, a failed record
+	// without a ledger entry, a pending record not yet stale, a failed
+	// attempt beside a successful payment, and the items of a report filed
+	// under another window (a record whose ledger entry is of the next day).
 	Quiet int
 	// PeakPending is the largest number of items held at once: the memory
 	// the run needed.
@@ -600,7 +600,7 @@ func (e *engine) finalize(q queued) error {
 
 // emitMatch reports m if its anchor lies inside the window (see settle).
 func (e *engine) emitMatch(l *ledgerNode, recs []*recordNode, heuristic bool) error {
-	if !e.settle(l, recs) {
+	if !e.settle(l, recs, anchor(l, recs)) {
 		return nil
 	}
 	m := reconcile.Match{Ledger: l.e, Records: records(recs), Heuristic: heuristic}
@@ -611,7 +611,14 @@ func (e *engine) emitMatch(l *ledgerNode, recs []*recordNode, heuristic bool) er
 // emitDiscrepancy reports d if its anchor lies inside the window (see
 // settle); d.Ledger and d.Records are filled from l and recs.
 func (e *engine) emitDiscrepancy(d reconcile.Discrepancy, l *ledgerNode, recs []*recordNode) error {
-	if !e.settle(l, recs) {
+	return e.emitDiscrepancyAt(d, l, recs, anchor(l, recs))
+}
+
+// emitDiscrepancyAt is emitDiscrepancy with the anchor given: a pending
+// item reported for being stale belongs to the window in which it became
+// stale, so that the nightly run of that day reports it.
+func (e *engine) emitDiscrepancyAt(d reconcile.Discrepancy, l *ledgerNode, recs []*recordNode, at time.Time) error {
+	if !e.settle(l, recs, at) {
 		return nil
 	}
 	if l != nil {
@@ -623,20 +630,33 @@ func (e *engine) emitDiscrepancy(d reconcile.Discrepancy, l *ledgerNode, recs []
 	return e.out.Discrepancy(d)
 }
 
-// settle marks l and recs done and reports whether their anchor — l when
-// there is one, else the first record — lies in the window. Each report
-// belongs to exactly one window, so the runs of consecutive days add up to
-// the run of all of them: a payment booked at 23:59 and received at 00:01 is
-// reported on the day of its ledger entry, never on both days.
-func (e *engine) settle(l *ledgerNode, recs []*recordNode) bool {
-	for _, r := range recs {
-		r.done = true
-	}
+// anchor is the time a report is filed under: its ledger entry's, else its
+// first record's.
+func anchor(l *ledgerNode, recs []*recordNode) time.Time {
 	if l != nil {
-		l.done = true
-		return l.inWindow
+		return l.e.OccurredAt
 	}
-	return len(recs) > 0 && recs[0].inWindow
+	return recs[0].r.OccurredAt
+}
+
+// settle marks l and recs done and reports whether the report's anchor at
+// lies in the window. Each report belongs to exactly one window, so the runs
+// of consecutive days add up to the run of all of them: a payment booked at
+// 23:59 and received at 00:01 is reported on the day of its ledger entry,
+// never on both days. Items inside the window of a report filed under
+// another window need no report here: they count as Quiet.
+func (e *engine) settle(l *ledgerNode, recs []*recordNode, at time.Time) bool {
+	if e.cfg.Window.Contains(at) {
+		if l != nil {
+			l.done = true
+		}
+		for _, r := range recs {
+			r.done = true
+		}
+		return true
+	}
+	e.quiet(l, recs...)
+	return false
 }
 
 // quiet marks items that need no report, and counts those in the window.

@@ -219,6 +219,13 @@ func TestMatchRules(t *testing.T) {
 			[]string{"status_mismatch - T1"}},
 		{"both pending, record stale", L{led("A1", lStatus(reconcile.LedgerPending))}, R{rec("T1", "A1", rStatus(reconcile.StatusPending))},
 			func(c *matchers.Config) { c.Now = noon.Add(48 * time.Hour) }, []string{"status_mismatch A1 T1"}},
+		// A nightly run judges the day at its end: what was made yesterday
+		// and became stale today is today's to report, not yesterday's.
+		{"pending from the day before, stale today", nil, R{rec("T1", "A1", rStatus(reconcile.StatusPending), rAt(-14*time.Hour))}, nil,
+			[]string{"status_mismatch - T1"}},
+		{"both pending from the day before, stale today", L{led("A1", lStatus(reconcile.LedgerPending), func(l *reconcile.LedgerEntry) { l.OccurredAt = noon.Add(-14 * time.Hour) })},
+			R{rec("T1", "A1", rStatus(reconcile.StatusPending), rAt(-14*time.Hour))}, nil, []string{"status_mismatch A1 T1"}},
+		{"pending today, stale only tomorrow", nil, R{rec("T1", "A1", rStatus(reconcile.StatusPending))}, nil, nil},
 
 		// Grouping and duplicates.
 		{"instalments sum to ledger", L{led("A1")}, R{rec("T1", "A1", rAmount(60000)), rec("T2", "A1", rAmount(40000), rAt(time.Minute))}, nil, []string{"match A1 T1,T2"}},

@@ -187,6 +187,9 @@ func (e *engine) nothingReceived(l *ledgerNode, attempts []*recordNode) error {
 	}
 	d := e.newDiscrepancy(reconcile.StatusMismatch, l, attempts)
 	d.Detail = fmt.Sprintf("%s; %s%s", ledgerSays(l.e), providerSays(last), stale)
+	if !paidSide(l.e.Status) { // reported only for being stale
+		return e.emitDiscrepancyAt(d, l, withReversals(attempts), e.staleAnchor(last, l.e.OccurredAt))
+	}
 	return e.emitDiscrepancy(d, l, withReversals(attempts))
 }
 
@@ -243,7 +246,7 @@ func (e *engine) resolveRecord(r *recordNode) error {
 		if stale := e.staleness(r); stale != "" {
 			d := e.newDiscrepancy(reconcile.StatusMismatch, nil, []*recordNode{r})
 			d.Detail = providerSays(r) + stale + "; the ledger has no entry for it"
-			return e.emitDiscrepancy(d, nil, all)
+			return e.emitDiscrepancyAt(d, nil, all, e.staleAnchor(r, r.r.OccurredAt))
 		}
 	}
 	e.quiet(nil, all...)
@@ -287,6 +290,20 @@ func (e *engine) staleness(r *recordNode) string {
 		return ""
 	}
 	return fmt.Sprintf(" after %d hours", int64(age/time.Hour))
+}
+
+// staleAnchor is the time a report made only because pending record r is
+// stale is filed under: the moment r became stale, StaleAfter after it, so
+// that the nightly run of that day reports it (the run of the day r was
+// made judges it at the end of that day, when it is not stale yet). When
+// it became stale after the window — only a run judged later than its
+// window's end (--as-of) sees that — the report is filed under the item's
+// own time instead.
+func (e *engine) staleAnchor(r *recordNode, item time.Time) time.Time {
+	if at := r.r.OccurredAt.Add(e.cfg.StaleAfter); at.Before(e.cfg.Window.To) {
+		return at
+	}
+	return item
 }
 
 // newDiscrepancy fills the fields every discrepancy of kind carries; main

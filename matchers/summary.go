@@ -22,7 +22,8 @@ import (
 // amount at stake: the difference for amount_mismatch and
 // settlement_variance, else the ledger amount, else the provider amount.
 type Summary struct {
-	lines map[sumKey]*reconcile.SummaryLine
+	window reconcile.Window
+	lines  map[sumKey]*reconcile.SummaryLine
 }
 
 type sumKey struct {
@@ -30,9 +31,12 @@ type sumKey struct {
 	c reconcile.Currency
 }
 
-// NewSummary returns an empty Summary.
-func NewSummary() *Summary {
-	return &Summary{lines: make(map[sumKey]*reconcile.SummaryLine)}
+// NewSummary returns an empty Summary of the run over window. Ledger and
+// provider counts and totals take the items whose own time lies in window —
+// as Stats counts them, so that consecutive windows add up — while a report
+// counts in the window it is filed under, whatever the times of its items.
+func NewSummary(window reconcile.Window) *Summary {
+	return &Summary{window: window, lines: make(map[sumKey]*reconcile.SummaryLine)}
 }
 
 func (s *Summary) line(p reconcile.Provider, c reconcile.Currency) *reconcile.SummaryLine {
@@ -46,6 +50,9 @@ func (s *Summary) line(p reconcile.Provider, c reconcile.Currency) *reconcile.Su
 }
 
 func (s *Summary) addLedger(e *reconcile.LedgerEntry) {
+	if !s.window.Contains(e.OccurredAt) {
+		return
+	}
 	l := s.line(e.Provider, e.Amount.Currency)
 	l.LedgerCount++
 	if e.Status == reconcile.LedgerPaid || e.Status == reconcile.LedgerRefunded {
@@ -55,6 +62,9 @@ func (s *Summary) addLedger(e *reconcile.LedgerEntry) {
 
 func (s *Summary) addRecords(recs []reconcile.Record) {
 	for _, r := range recs {
+		if !s.window.Contains(r.OccurredAt) {
+			continue
+		}
 		l := s.line(r.Provider, r.Amount.Currency)
 		l.ProviderCount++
 		if r.AmountKnown && (r.Status == reconcile.StatusSucceeded || r.Status == reconcile.StatusReversed) {

@@ -31,7 +31,7 @@ func TestSummary(t *testing.T) {
 	for i := range ledger {
 		ledger[i].ID = int64(i + 1)
 	}
-	sum := matchers.NewSummary()
+	sum := matchers.NewSummary(day)
 	var c collector
 	cfg := matchers.Config{Window: day, Now: day.To}
 	if _, err := matchers.Match(context.Background(), cfg, seq(ledger), seq(recs), matchers.Tee(&c, sum)); err != nil {

@@ -200,7 +200,7 @@ func printRunSummary(w io.Writer, cfg jobs.RunConfig, res jobs.RunResult) {
 	last := cfg.Window.To.Add(-time.Nanosecond).In(cfg.Zone)
 	fmt.Fprintf(w, "Run %d: %s to %s (%s)\n", res.RunID,
 		cfg.Window.From.In(cfg.Zone).Format(time.DateOnly), last.Format(time.DateOnly), cfg.Zone)
-	fmt.Fprintf(w, "  %d ledger entries, %d provider records: %d matched, %d discrepancies, %d needing no report (failed, cancelled, pending but not yet stale)\n",
+	fmt.Fprintf(w, "  %d ledger entries, %d provider records: %d matched, %d discrepancies, %d needing no report here (failed, cancelled, not yet stale, or reported with another day)\n",
 		res.Stats.Ledger, res.Stats.Records, res.Stats.Matches, res.Discrepancies(), res.Stats.Quiet)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, k := range reconcile.DiscrepancyKinds {

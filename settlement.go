@@ -19,13 +19,14 @@ type SettlementDay struct {
 	// NetExpected = Gross − Fees − Reversals − Payouts.
 	NetExpected int64
 	Settled     int64
-	// Variance = Settled − what was owed when the settlement was paid: the
-	// unsettled balance up to the end of the day before (T+1, the default)
-	// or up to the end of Day (same-day settlement). It is zero on a day
+	// Variance = Settled − what the settlement owed: the net of the days
+	// since the previous settlement, up to the end of the day before (T+1,
+	// the default) or of Day (same-day settlement). It is zero on a day
 	// without a settlement: what is owed then is still in Unsettled.
 	Variance int64
-	// Unsettled is the running balance owed but not yet settled, carried
-	// from day to day within the run.
+	// Unsettled is what the next settlement owes at the end of Day: the net
+	// of the days since the last settlement. A shortfall is not carried in
+	// it; it is reported once, as that settlement's Variance.
 	Unsettled int64
 }
 

@@ -20,6 +20,10 @@ import (
 // RunJob is the job name reconciliation runs are recorded under.
 const RunJob = "run"
 
+// DefaultSettlementLookBack is RunConfig.SettlementLookBack's default: a
+// week, so that a provider settling weekly, or on weekdays only, is seen.
+const DefaultSettlementLookBack = 7 * 24 * time.Hour
+
 // ErrLocked is returned when another process is already running the same job
 // over the same window.
 var ErrLocked = errors.New("the same job is already running for this window")
@@ -39,6 +43,11 @@ type RunConfig struct {
 	Formats reports.Format
 	// Grace is the look-around on both sides of the window (default 24h).
 	Grace time.Duration
+	// SettlementLookBack is how far before the window the settlement report
+	// reads records (default 7 days, never less than Grace), to find the
+	// last settlement before the window: what the window's first settlement
+	// owes is the net of the days since then.
+	SettlementLookBack time.Duration
 	// HeuristicProviders, Tolerance and StaleAfter configure the matcher
 	// (see matchers.Config).
 	HeuristicProviders []reconcile.Provider
@@ -112,6 +121,7 @@ func (c *RunConfig) validate() error {
 	}
 	c.Formats = cmp.Or(c.Formats, reports.FormatCSV|reports.FormatXLSX)
 	c.Grace = cmp.Or(c.Grace, matchers.DefaultGrace)
+	c.SettlementLookBack = max(cmp.Or(c.SettlementLookBack, DefaultSettlementLookBack), c.Grace)
 	c.Tolerance = cmp.Or(c.Tolerance, matchers.DefaultTolerance)
 	c.StaleAfter = cmp.Or(c.StaleAfter, matchers.DefaultStaleAfter)
 	if c.AsOf.IsZero() {
@@ -172,6 +182,7 @@ func Run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 		"heuristic_providers": cfg.HeuristicProviders, "tolerance": cfg.Tolerance.String(),
 		"stale_after": cfg.StaleAfter.String(), "fees": cfg.Fees, "rounding": cfg.Rounding,
 		"settlement_tolerance": cfg.SettlementTolerance, "same_day_settlement": cfg.SameDaySettlement,
+		"settlement_look_back": cfg.SettlementLookBack.String(),
 		"xlsx_max_matches": cfg.XLSXMaxMatches, "warnings": cfg.Warnings,
 	}
 	runID, err := st.StartRun(ctx, RunJob, lock, cfg.Window, params)
@@ -232,6 +243,20 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	counter := &kindCounter{byKind: res.ByKind}
 	out := matchers.Tee(reportOutput{dir}, summary, counter)
 
+	// Before the look-around, the settlement report alone reads back to the
+	// last settlement.
+	if cfg.SettlementLookBack > cfg.Grace {
+		back := store.Filter{Providers: cfg.Providers, Window: reconcile.Window{
+			From: cfg.Window.From.Add(-cfg.SettlementLookBack), To: cfg.Window.From.Add(-cfg.Grace)}}
+		for r, err := range st.Records(ctx, back) {
+			if err != nil {
+				return res, fmt.Errorf("run: reading the settlement look-back: %w", err)
+			}
+			if err := settle.AddRecord(r); err != nil {
+				return res, fmt.Errorf("run: settlement of %s %s %s: %w", r.Provider, r.Kind, r.TxID, err)
+			}
+		}
+	}
 	filter := store.Filter{Window: cfg.Window.Grow(cfg.Grace), Providers: cfg.Providers}
 	meter := newMeter(cfg.Progress, log)
 	ledger := count(prefetch(ctx, st.LedgerEntries(ctx, filter)), &meter.ledger, meter.tick)

@@ -52,11 +52,10 @@ func (s FeeSchedule) rate(p reconcile.Provider, m string) (FeeRate, bool) {
 // SettlementConfig configures a Settlement.
 type SettlementConfig struct {
 	// Window is the run window: rows are produced for the business days
-	// inside it. Records before it (the look-around margin) only open the
-	// running balance — a settlement in the margin is taken to have cleared
-	// what was owed before it, so a T+1 settlement on the window's first day
-	// is compared with the whole day before, which the default 24 h
-	// look-around loads; records from its end on are ignored.
+	// inside it. Records before it only tell what the window's first
+	// settlement owes — the net of the days since the settlement before it
+	// — so they should reach back to that settlement (jobs reads a week);
+	// records from its end on are ignored.
 	Window reconcile.Window
 	// Zone is the business time zone that cuts days (required).
 	Zone *time.Location
@@ -85,12 +84,15 @@ type SettlementConfig struct {
 // reported fee + VAT where given, else the fee schedule, rounded per payment;
 // plus fee records), reversals (reversal records, and reversed payments no
 // reversal record accounts for), payouts, and settled (settlement records).
-// NetExpected = Gross − Fees − Reversals − Payouts; the running Unsettled
-// balance carries from day to day.
+// NetExpected = Gross − Fees − Reversals − Payouts.
 //
-// A settlement on day D is compared with the balance owed up to the end of
-// D−1 (or D with SameDay); a difference beyond Tolerance is a
-// settlement_variance. A provider whose settlements name no account (Kopo
+// A settlement on day D owes the net of the days since the previous
+// settlement: from that settlement's day up to the end of D−1 (T+1), or
+// from the day after it up to the end of D (SameDay); a difference beyond
+// Tolerance is a settlement_variance. A shortfall is reported once, on its
+// day, and not carried into what later settlements owe, so the nightly
+// runs of a month report what one run over the month does. Unsettled is
+// what the next settlement owes at the end of the day. A provider whose settlements name no account (Kopo
 // Kopo settles a whole merchant) is totalled per provider and currency, with
 // Account empty, so that its settlements meet its takings. Bank credits
 // attributed to a provider are compared, per currency and value date, with
@@ -297,45 +299,46 @@ func (s *Settlement) Result() ([]reconcile.SettlementDay, []reconcile.Discrepanc
 	settled := make(map[dayKey]int64) // per provider, currency and day, for the bank
 	var rows []reconcile.SettlementDay
 	var discs []reconcile.Discrepancy
-	var balance int64
+	// owed is what the next settlement pays: the net of the days since the
+	// last settlement (T+1: from that day on; same day: after it); since is
+	// the first of those days, zero before the group's first settlement.
+	var owed int64
+	var since time.Time
 	for i, k := range keys {
 		if i == 0 || k.p != keys[i-1].p || k.account != keys[i-1].account || k.c != keys[i-1].c {
-			balance = 0
+			owed, since = 0, time.Time{}
 		}
 		t := days[k]
 		net := t.gross - t.fees - t.reversals - t.payouts
-		if k.day.Before(first) {
-			// A day of the look-around margin only opens the balance. Its
-			// settlement paid for takings before the loaded data, so it is
-			// taken to have cleared what was owed then: after it, what is
-			// owed is that day's net (T+1), or nothing (same day).
-			switch {
-			case t.settled == 0:
-				balance += net
-			case s.cfg.SameDay:
-				balance = 0
-			default:
-				balance = net
-			}
-			continue
-		}
-		owed := balance
+		var variance, paid int64
+		var paidSince time.Time
 		if s.cfg.SameDay {
 			owed += net
 		}
-		balance += net - t.settled
-		var variance int64
 		if t.settled != 0 {
-			variance = t.settled - owed
+			variance, paid, paidSince = t.settled-owed, owed, since
+			owed, since = 0, k.day
+			if s.cfg.SameDay {
+				since = k.day.AddDate(0, 0, 1)
+			}
+		}
+		if !s.cfg.SameDay {
+			owed += net
+		}
+		if since.IsZero() {
+			since = k.day
+		}
+		if k.day.Before(first) {
+			continue // the look-back and look-around margin only open what is owed
 		}
 		rows = append(rows, reconcile.SettlementDay{
 			Provider: k.p, Account: k.account, Currency: k.c, Day: k.day,
 			Transactions: t.transactions, Gross: t.gross, Fees: t.fees, Reversals: t.reversals, Payouts: t.payouts,
-			NetExpected: net, Settled: t.settled, Variance: variance, Unsettled: balance,
+			NetExpected: net, Settled: t.settled, Variance: variance, Unsettled: owed,
 		})
 		settled[dayKey{p: k.p, c: k.c, day: k.day}] += t.settled
-		if t.settled != 0 && abs(t.settled-owed) > s.cfg.Tolerance {
-			discs = append(discs, s.variance(k, t.settled, owed))
+		if t.settled != 0 && abs(variance) > s.cfg.Tolerance {
+			discs = append(discs, s.variance(k, t.settled, paid, paidSince))
 		}
 	}
 	discs = append(discs, s.bankVariances(settled)...)
@@ -354,11 +357,16 @@ func add(a, b dayTotals) dayTotals {
 	}
 }
 
-// variance reports a settlement that differs from what was owed.
-func (s *Settlement) variance(k dayKey, settled, owed int64) reconcile.Discrepancy {
+// variance reports a settlement that differs from what was owed for the
+// days from since (the zero time: all the loaded days before it).
+func (s *Settlement) variance(k dayKey, settled, owed int64, since time.Time) reconcile.Discrepancy {
 	upTo := k.day.AddDate(0, 0, -1)
 	if s.cfg.SameDay {
 		upTo = k.day
+	}
+	period := "up to the end of " + upTo.Format(time.DateOnly)
+	if !since.IsZero() && since.Before(upTo) {
+		period = "for " + since.Format(time.DateOnly) + " to " + upTo.Format(time.DateOnly)
 	}
 	account := ""
 	if k.account != "" {
@@ -369,9 +377,9 @@ func (s *Settlement) variance(k dayKey, settled, owed int64) reconcile.Discrepan
 		Kind: reconcile.SettlementVariance, Provider: k.p, Account: k.account, Currency: k.c,
 		LedgerAmount: owed, ProviderAmount: settled, ProviderAmountKnown: true, Difference: diff,
 		OccurredAt: k.day,
-		Detail: fmt.Sprintf("%s settled %s on %s%s; %s was owed up to the end of %s — %s",
+		Detail: fmt.Sprintf("%s settled %s on %s%s; %s was owed %s — %s",
 			k.p.DisplayName(), human(settled, k.c), k.day.Format(time.DateOnly), account,
-			human(owed, k.c), upTo.Format(time.DateOnly), shortOver(diff, k.c)),
+			human(owed, k.c), period, shortOver(diff, k.c)),
 	}
 }
 

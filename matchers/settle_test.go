@@ -93,13 +93,15 @@ func TestSettlement(t *testing.T) {
 	rows, discs := s.Result()
 
 	d2, d3 := eat(2, 0, 0), eat(3, 0, 0)
-	// Variance compares a day's settlement with what was owed up to the end
-	// of the day before (T+1); a day without a settlement has none.
+	// Variance compares a day's settlement with what was owed for the days
+	// since the last one, up to the end of the day before (T+1); a day
+	// without a settlement has none. A shortfall is reported once, not
+	// carried into what later settlements owe.
 	want := []reconcile.SettlementDay{
 		// Fees: 2% of 200.00 = 4.00, 3.25% of 100.00 = 3.25. Net 300 − 7.25 − 50 = 242.75.
 		{Provider: reconcile.IKhokha, Account: "E1", Currency: "ZAR", Day: d2, Transactions: 2, Gross: 30000, Fees: 725, Reversals: 5000,
 			NetExpected: 24275, Settled: 97150, Variance: 0, Unsettled: 24275},
-		{Provider: reconcile.IKhokha, Account: "E1", Currency: "ZAR", Day: d3, Settled: 24000, Variance: -275, Unsettled: 275},
+		{Provider: reconcile.IKhokha, Account: "E1", Currency: "ZAR", Day: d3, Settled: 24000, Variance: -275, Unsettled: 0},
 		// Gross 10,300.00 (Q3 and Q4 were received, then reversed); reversals 100 + 200; payout 500.
 		{Provider: reconcile.KopoKopo, Account: "", Currency: "KES", Day: d2, Transactions: 5, Gross: 1030000, Reversals: 30000, Payouts: 50000,
 			NetExpected: 950000, Unsettled: 950000},
@@ -165,7 +167,7 @@ func TestSettlementMarginOpensTheBalance(t *testing.T) {
 			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P1", kes(100000), eat(1, 12, 0), whole),
 			settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S2", kes(50000), eat(2, 6, 0), whole),
 			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P2", kes(100000), eat(2, 12, 0), whole),
-		}, -50000, 150000, 1},
+		}, -50000, 100000, 1},
 		{"T+1, no settlement in the margin", false, []reconcile.Record{
 			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P1", kes(100000), eat(1, 12, 0), whole),
 			settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S2", kes(100000), eat(2, 6, 0), whole),
@@ -196,6 +198,71 @@ func TestSettlementMarginOpensTheBalance(t *testing.T) {
 			if rows[0].Variance != tt.wantVariance || rows[0].Unsettled != tt.wantOwed || len(discs) != tt.wantDiscs {
 				t.Errorf("variance %d, unsettled %d, %d discrepancies; want %d, %d, %d\n%s%v",
 					rows[0].Variance, rows[0].Unsettled, len(discs), tt.wantVariance, tt.wantOwed, tt.wantDiscs, dumpRows(rows), discs)
+			}
+		})
+	}
+}
+
+// TestSettlementPeriods checks what each settlement is compared with when
+// settlements skip days or fall short: the net of the days since the last
+// settlement, each shortfall reported once, whatever the run's window —
+// the nightly runs of the days report what one run over all of them does.
+func TestSettlementPeriods(t *testing.T) {
+	t.Parallel()
+	kes := func(minor int64) reconcile.Money { return reconcile.Money{Minor: minor, Currency: "KES"} }
+	whole := func(r *reconcile.Record) { r.Account = "" }
+	pay := func(tx string, minor int64, day int) reconcile.Record {
+		return settleRec(reconcile.KopoKopo, reconcile.KindPayment, tx, kes(minor), eat(day, 12, 0), whole)
+	}
+	settle := func(tx string, minor int64, day int) reconcile.Record {
+		return settleRec(reconcile.KopoKopo, reconcile.KindSettlement, tx, kes(minor), eat(day, 6, 0), whole)
+	}
+	tests := []struct {
+		name string
+		recs []reconcile.Record
+		want []string // the settlement_variance details of days 2 to 5 March
+	}{
+		{"a day without settlement: the next pays both days", []reconcile.Record{
+			pay("P1", 100000, 1), settle("S2", 100000, 2), pay("P2", 200000, 2), pay("P3", 300000, 3),
+			settle("S4", 450000, 4), pay("P4", 50000, 4),
+		}, []string{"Kopo Kopo settled 4,500.00 KES on 2026-03-04; 5,000.00 KES was owed for 2026-03-02 to 2026-03-03 — 500.00 short"}},
+		{"a shortfall is reported once", []reconcile.Record{
+			pay("P1", 100000, 1), settle("S2", 100000, 2), pay("P2", 200000, 2), settle("S3", 150000, 3),
+			pay("P3", 300000, 3), settle("S4", 300000, 4),
+		}, []string{"Kopo Kopo settled 1,500.00 KES on 2026-03-03; 2,000.00 KES was owed up to the end of 2026-03-02 — 500.00 short"}},
+		{"weekend: Monday pays Friday to Sunday", []reconcile.Record{
+			settle("S1", 70000, 1), pay("P1", 100000, 1), pay("P2", 100000, 2), pay("P3", 100000, 3), settle("S4", 300000, 4),
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			details := func(w reconcile.Window) []string {
+				s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: w, Zone: nairobi})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range tt.recs {
+					if err := s.AddRecord(r); err != nil {
+						t.Fatal(err)
+					}
+				}
+				_, discs := s.Result()
+				var got []string
+				for _, d := range discs {
+					got = append(got, d.Detail)
+				}
+				return got
+			}
+			whole := details(reconcile.Window{From: eat(2, 0, 0).UTC(), To: eat(6, 0, 0).UTC()})
+			if strings.Join(whole, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("2–5 March:\n got %q\nwant %q", whole, tt.want)
+			}
+			var nightly []string
+			for d := 2; d <= 5; d++ {
+				nightly = append(nightly, details(reconcile.Window{From: eat(d, 0, 0).UTC(), To: eat(d+1, 0, 0).UTC()})...)
+			}
+			if strings.Join(nightly, "\n") != strings.Join(whole, "\n") {
+				t.Errorf("nightly runs:\n got %q\nwant what one run of 2–5 March says %q", nightly, whole)
 			}
 		})
 	}

@@ -183,7 +183,7 @@ func Run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 		"stale_after": cfg.StaleAfter.String(), "fees": cfg.Fees, "rounding": cfg.Rounding,
 		"settlement_tolerance": cfg.SettlementTolerance, "same_day_settlement": cfg.SameDaySettlement,
 		"settlement_look_back": cfg.SettlementLookBack.String(),
-		"xlsx_max_matches": cfg.XLSXMaxMatches, "warnings": cfg.Warnings,
+		"xlsx_max_matches":     cfg.XLSXMaxMatches, "warnings": cfg.Warnings,
 	}
 	runID, err := st.StartRun(ctx, RunJob, lock, cfg.Window, params)
 	if err != nil {

@@ -1,0 +1,61 @@
+package jobs
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/reports"
+	"github.com/mizani/reconcile/store"
+	"github.com/mizani/reconcile/store/pgtest"
+)
+
+// TestRunReadsBackToTheLastSettlement: a merchant settled on weekdays. The
+// nightly run of Monday 9 March 2026 must compare Monday's settlement with
+// Friday to Sunday's takings, which lie before its 24 h look-around.
+func TestRunReadsBackToTheLastSettlement(t *testing.T) {
+	t.Parallel()
+	st := store.New(pgtest.New(t))
+	ctx := context.Background()
+	nairobi, err := time.LoadLocation("Africa/Nairobi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Friday's settlement pays Thursday; Friday, Saturday and Sunday take
+	// 1,000.00 KES each; Monday's settlement pays the 3,000.00.
+	if _, err := st.DB().ExecContext(ctx, `INSERT INTO provider_records
+		(provider, kind, tx_id, merchant_ref, provider_ref, account, currency, amount_minor, status, provider_status, occurred_at, counterparty, source)
+		VALUES
+		('kopokopo', 'settlement', 'S-FRI', '', '', '', 'KES', 50000, 'succeeded', 'Transferred', '2026-03-06 06:00+03', '', 'webhook'),
+		('kopokopo', 'payment', 'P-FRI', '', 'OJA', 'T1', 'KES', 100000, 'succeeded', 'Received', '2026-03-06 12:00+03', '', 'webhook'),
+		('kopokopo', 'payment', 'P-SAT', '', 'OJB', 'T1', 'KES', 100000, 'succeeded', 'Received', '2026-03-07 12:00+03', '', 'webhook'),
+		('kopokopo', 'payment', 'P-SUN', '', 'OJC', 'T1', 'KES', 100000, 'succeeded', 'Received', '2026-03-08 12:00+03', '', 'webhook'),
+		('kopokopo', 'settlement', 'S-MON', '', '', '', 'KES', 300000, 'succeeded', 'Transferred', '2026-03-09 06:00+03', '', 'webhook')`); err != nil {
+		t.Fatal(err)
+	}
+	monday, err := reconcile.ParseWindow("2026-03-09", "2026-03-09", nairobi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		lookBack  time.Duration
+		variances int
+	}{
+		{"a week back finds Friday's settlement", 0, 0},
+		{"the look-around alone misses Friday", 24 * time.Hour, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Run(ctx, st, RunConfig{Window: monday, Zone: nairobi, Formats: reports.FormatCSV,
+				OutDir: t.TempDir(), SettlementLookBack: tt.lookBack})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res.ByKind[reconcile.SettlementVariance]; got != tt.variances {
+				t.Errorf("%d settlement variances, want %d: %+v", got, tt.variances, res.Settlements)
+			}
+		})
+	}
+}

@@ -94,6 +94,8 @@ type RunResult struct {
 	OutDir string
 	// Files are the reports written, in OutDir.
 	Files []string
+	// Warnings are RunConfig.Warnings, as the reports print them.
+	Warnings []string
 }
 
 // Discrepancies is the total number of discrepancies found.
@@ -294,7 +296,7 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	if err := dir.Finish(res.Summary, res.Settlements); err != nil {
 		return res, fmt.Errorf("run: writing reports: %w", err)
 	}
-	res.OutDir, res.Files = cfg.OutDir, reportFiles(cfg.Formats)
+	res.OutDir, res.Files, res.Warnings = cfg.OutDir, reportFiles(cfg.Formats), cfg.Warnings
 	return res, nil
 }
 

@@ -210,6 +210,9 @@ func printRunSummary(w io.Writer, cfg jobs.RunConfig, res jobs.RunResult) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "Reports in %s: %s\n", cfg.OutDir, strings.Join(res.Files, ", "))
+	for _, warning := range res.Warnings {
+		fmt.Fprintf(w, "WARNING: %s\n", warning)
+	}
 }
 
 // progress shows how far a run has read, on a terminal only; logs carry the

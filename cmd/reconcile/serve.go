@@ -75,6 +75,11 @@ func webhookProviders() (map[reconcile.Provider]webhook.Provider, map[reconcile.
 	} else {
 		missing[reconcile.KopoKopo] = "Kopo Kopo webhook signing key (" + kopokopo.EnvAPIKey + ") is not configured"
 	}
+	// SPEC §12 names their endpoints; until their sources exist, deliveries
+	// are refused as unavailable (503, which providers retry), not unknown.
+	for _, p := range []reconcile.Provider{reconcile.Pixel, reconcile.IKhokha, reconcile.Kora} {
+		missing[p] = p.DisplayName() + " webhooks are not supported yet"
+	}
 	return ps, missing
 }
 

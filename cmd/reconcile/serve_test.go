@@ -94,6 +94,7 @@ func TestServeWebhookCredentials(t *testing.T) {
 		{"no key: unknown provider", "", "foo", http.StatusNotFound, `{"error":"unknown provider foo"}` + "\n", 0},
 		{"key set: kopokopo", key, "kopokopo", http.StatusOK, `{"status":"stored"}` + "\n", 1},
 		{"key set: unknown provider", key, "foo", http.StatusNotFound, `{"error":"unknown provider foo"}` + "\n", 0},
+		{"a provider without a source yet", key, "pixel", http.StatusServiceUnavailable, `{"error":"Pixel webhooks are not supported yet"}` + "\n", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,9 +16,12 @@ func TestMigrateCommand(t *testing.T) {
 	}{
 		{[]string{"migrate"}, exitOK, "schema is up to date", false},
 		{[]string{"migrate", "status"}, exitOK, "00001  applied  00001_initial.sql", false},
+		{[]string{"migrate", "status"}, exitOK, "00002  applied  00002_stream_order.sql", false},
+		{[]string{"migrate", "down"}, exitOK, "rolled back migration 00002", false},
+		{[]string{"migrate", "status"}, exitOK, "00002  pending  00002_stream_order.sql", false},
 		{[]string{"migrate", "down"}, exitOK, "rolled back migration 00001", false},
 		{[]string{"migrate", "status"}, exitOK, "00001  pending  00001_initial.sql", false},
-		{[]string{"migrate", "up"}, exitOK, "applied migration 00001", false},
+		{[]string{"migrate", "up"}, exitOK, "applied migration 00001\napplied migration 00002", false},
 		{[]string{"migrate", "sideways"}, exitBadInput, `invalid argument "sideways"`, true},
 	}
 	for _, s := range steps {
@@ -32,8 +35,10 @@ func TestMigrateCommand(t *testing.T) {
 		}
 	}
 	// Any command migrates an empty database itself, and says so.
-	if code, _, _ := c.run("migrate", "down"); code != exitOK {
-		t.Fatal("down")
+	for range 2 {
+		if code, _, _ := c.run("migrate", "down"); code != exitOK {
+			t.Fatal("down")
+		}
 	}
 	if code, out, errs := c.run("migrate", "down"); code != exitOK || !strings.Contains(out, "nothing to roll back") {
 		t.Fatalf("down on an empty schema: exit %d\n%s%s", code, out, errs)

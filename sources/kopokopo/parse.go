@@ -270,11 +270,20 @@ func (m mapper) result(res result) ([]reconcile.Record, error) {
 		if err != nil {
 			return nil, err
 		}
-		var all []disbursement
-		for _, b := range a.TransferBatches {
-			all = append(all, b.Disbursements...)
+		// The transfer's own amount (null: "all available funds") is
+		// checked, though its disbursements are what moved.
+		if _, _, err := amount(a.Amount.Value, cur, path+".amount.value"); err != nil {
+			return nil, err
 		}
-		return m.disbursements(res.ID, cur, all, a.CreatedAt, path+".transfer_batches")
+		var all []disbursement
+		var paths []string
+		for i, b := range a.TransferBatches {
+			all = append(all, b.Disbursements...)
+			for j := range b.Disbursements {
+				paths = append(paths, fmt.Sprintf("%s.transfer_batches[%d].disbursements[%d]", path, i, j))
+			}
+		}
+		return m.disbursements(res.ID, cur, all, a.CreatedAt, func(i int) string { return paths[i] })
 	case "polling":
 		var a pollingAttrs
 		if err := decode(res.Attributes, &a); err != nil {
@@ -467,17 +476,19 @@ func (m mapper) settlementWebhook(raw json.RawMessage, path string) ([]reconcile
 			d.DestinationType = s.Destination.Type
 		}
 	}
-	return m.disbursements(s.ID, cur, s.Disbursements, s.OriginationTime, path+".disbursements")
+	return m.disbursements(s.ID, cur, s.Disbursements, s.OriginationTime, func(i int) string {
+		return fmt.Sprintf("%s.disbursements[%d]", path, i)
+	})
 }
 
 // disbursements maps the disbursements of a transfer to settlement records
 // (see Parser for the keying rule). fallbackTime applies to a disbursement
-// that carries no origination_time.
-func (m mapper) disbursements(transferID string, cur reconcile.Currency, ds []disbursement, fallbackTime, path string) ([]reconcile.Record, error) {
+// that carries no origination_time; pathOf names disbursement i in errors.
+func (m mapper) disbursements(transferID string, cur reconcile.Currency, ds []disbursement, fallbackTime string, pathOf func(int) string) ([]reconcile.Record, error) {
 	recs := make([]reconcile.Record, 0, len(ds))
 	seen := make(map[string]int, len(ds))
 	for i, d := range ds {
-		dpath := fmt.Sprintf("%s[%d]", path, i)
+		dpath := pathOf(i)
 		r := reconcile.Record{
 			Provider:     reconcile.KopoKopo,
 			Kind:         reconcile.KindSettlement,
@@ -544,7 +555,7 @@ func amount(raw json.RawMessage, cur reconcile.Currency, field string) (reconcil
 	if err != nil {
 		return m, false, malformed(field, err)
 	}
-	if m.Minor < 0 {
+	if m.Minor < 0 || strings.HasPrefix(strings.Trim(string(bytes.TrimSpace(raw)), `"`), "-") { // "-0.0" too
 		return m, false, malformed(field, fmt.Errorf("negative amount %s: Kopo Kopo amounts are never negative", bytes.TrimSpace(raw)))
 	}
 	return m, true, nil

@@ -28,8 +28,8 @@ type Puller interface {
 
 // PullStats counts what a pull did.
 type PullStats struct {
-	// Chunks is the number of chunks fetched; Skipped those not fetched
-	// because an earlier pull finished them.
+	// Chunks is the number of chunks fetched whole; Skipped those not
+	// fetched because an earlier pull finished them.
 	Chunks, Skipped int
 	// Payloads is the number of payloads newly stored, Duplicates those
 	// already stored.
@@ -165,10 +165,11 @@ func pullChunk(ctx context.Context, job PullJob, provider string, c reconcile.Wi
 		}
 	}
 	st, err := job.Puller.Pull(ctx, c, job.Sink)
-	st.Chunks, st.Skipped = 1, 0
+	st.Skipped = 0
 	if err != nil {
 		return st, fmt.Errorf("pull %s %s chunk %s: %w", provider, job.Scope, c, err)
 	}
+	st.Chunks = 1
 	if job.Checkpoints != nil && !c.To.Add(settle).After(now()) {
 		if err := job.Checkpoints.MarkChunkDone(ctx, provider, job.Scope, c, st.Records); err != nil {
 			return st, fmt.Errorf("pull %s %s: marking chunk done: %w", provider, c, err)

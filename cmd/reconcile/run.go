@@ -135,7 +135,7 @@ func (o runOptions) tuning() (jobs.RunConfig, error) {
 	}
 	rounding, err := reconcile.ParseRoundingRule(o.rounding)
 	if err != nil {
-		return cfg, fmt.Errorf("--rounding: %w", err)
+		return cfg, fmt.Errorf("--rounding (or RECONCILE_ROUNDING): %w", err)
 	}
 	if o.grace < 0 || o.tolerance < 0 || o.staleAfter <= 0 || o.settlementTolerance < 0 || o.xlsxMaxMatches < 0 {
 		return cfg, errors.New("--grace, --tolerance, --stale-after, --settlement-tolerance and --xlsx-max-matches must not be negative")

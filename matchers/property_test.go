@@ -240,6 +240,7 @@ func TestWindowsAddUp(t *testing.T) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			t.Parallel()
 			ledger, recs := generate(seed, 600, both.Grow(grace))
+			lines := map[reconcile.Window][]reconcile.SummaryLine{}
 			report := func(w reconcile.Window) []string {
 				// Each run judges pending items at the end of its own
 				// window, as nightly runs do.
@@ -263,6 +264,7 @@ func TestWindowsAddUp(t *testing.T) {
 				if ledgerCount != st.Ledger || providerCount != st.Records {
 					t.Errorf("%s: summary counts %d ledger entries and %d records, the run %d and %d", w, ledgerCount, providerCount, st.Ledger, st.Records)
 				}
+				lines[w] = sum.Lines()
 				if reported := len(c.matches) + len(c.discs); reported != st.Matches+st.Discrepancies {
 					t.Errorf("%s: %d reported, stats say %d", w, reported, st.Matches+st.Discrepancies)
 				}
@@ -296,6 +298,33 @@ func TestWindowsAddUp(t *testing.T) {
 			slices.Sort(whole)
 			if !slices.Equal(days, whole) {
 				t.Errorf("day 1 and day 2 report %d items, both days %d: they differ", len(days), len(whole))
+			}
+			// The daily summaries add up to the summary of both days, line
+			// by line, counts and totals.
+			type key struct {
+				p reconcile.Provider
+				c reconcile.Currency
+			}
+			added := map[key]reconcile.SummaryLine{}
+			for _, w := range []reconcile.Window{day1, day2} {
+				for _, l := range lines[w] {
+					a := added[key{l.Provider, l.Currency}]
+					a.Provider, a.Currency = l.Provider, l.Currency
+					a.LedgerCount += l.LedgerCount
+					a.LedgerTotal += l.LedgerTotal
+					a.ProviderCount += l.ProviderCount
+					a.ProviderTotal += l.ProviderTotal
+					a.MatchedCount += l.MatchedCount
+					a.MatchedTotal += l.MatchedTotal
+					a.DiscrepancyCount += l.DiscrepancyCount
+					a.DiscrepancyTotal += l.DiscrepancyTotal
+					added[key{l.Provider, l.Currency}] = a
+				}
+			}
+			for _, l := range lines[both] {
+				if got := added[key{l.Provider, l.Currency}]; got != l {
+					t.Errorf("daily summaries add up to %+v, both days' is %+v", got, l)
+				}
 			}
 		})
 	}

@@ -162,13 +162,15 @@ func (t tee) Discrepancy(d reconcile.Discrepancy) error {
 	return nil
 }
 
-// Unreported counts an item of the window that needed no report: a failed,
-// cancelled or pending item, which moved no money, so only its count.
+// Unreported counts an item of the window that needed no report in it — a
+// failed, cancelled or pending item, or one of a report filed under another
+// window (a payment received at 00:01 for a sale booked at 23:59) — in the
+// counts and, when it says money moved, the totals.
 func (s *Summary) Unreported(l *reconcile.LedgerEntry, r *reconcile.Record) {
 	switch {
 	case l != nil:
-		s.line(l.Provider, l.Amount.Currency).LedgerCount++
+		s.addLedger(l)
 	case r != nil:
-		s.line(r.Provider, r.Amount.Currency).ProviderCount++
+		s.addRecords([]reconcile.Record{*r})
 	}
 }

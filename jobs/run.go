@@ -214,6 +214,7 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	settle, err := matchers.NewSettlement(matchers.SettlementConfig{
 		Window: cfg.Window, Zone: cfg.Zone, Fees: cfg.Fees, Rounding: cfg.Rounding,
 		Tolerance: cfg.SettlementTolerance, SameDay: cfg.SameDaySettlement,
+		LoadedFrom: cfg.Window.From.Add(-max(cfg.SettlementLookBack, cfg.Grace, cfg.StaleAfter)),
 	})
 	if err != nil {
 		return res, fmt.Errorf("run: %w", err)
@@ -247,9 +248,9 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 
 	// Before the look-around, the settlement report alone reads back to the
 	// last settlement.
-	if cfg.SettlementLookBack > cfg.Grace {
+	if lookAround := max(cfg.Grace, cfg.StaleAfter); cfg.SettlementLookBack > lookAround {
 		back := store.Filter{Providers: cfg.Providers, Window: reconcile.Window{
-			From: cfg.Window.From.Add(-cfg.SettlementLookBack), To: cfg.Window.From.Add(-cfg.Grace)}}
+			From: cfg.Window.From.Add(-cfg.SettlementLookBack), To: cfg.Window.From.Add(-lookAround)}}
 		for r, err := range st.Records(ctx, back) {
 			if err != nil {
 				return res, fmt.Errorf("run: reading the settlement look-back: %w", err)
@@ -259,7 +260,11 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 			}
 		}
 	}
-	filter := store.Filter{Window: cfg.Window.Grow(cfg.Grace), Providers: cfg.Providers}
+	// Both sides are read from far enough back that an item which becomes
+	// stale inside the window is seen, however long --stale-after is.
+	read := cfg.Window.Grow(cfg.Grace)
+	read.From = cfg.Window.From.Add(-max(cfg.Grace, cfg.StaleAfter))
+	filter := store.Filter{Window: read, Providers: cfg.Providers}
 	meter := newMeter(cfg.Progress, log)
 	ledger := count(prefetch(ctx, st.LedgerEntries(ctx, filter)), &meter.ledger, meter.tick)
 	settleRecord := func(r reconcile.Record) error {

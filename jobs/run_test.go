@@ -59,3 +59,40 @@ func TestRunReadsBackToTheLastSettlement(t *testing.T) {
 		})
 	}
 }
+
+// TestRunReadsBackForStaleAfter: with --stale-after longer than the
+// look-around, the nightly run of the day a pending STK push becomes stale
+// still sees it, and reports it once.
+func TestRunReadsBackForStaleAfter(t *testing.T) {
+	t.Parallel()
+	st := store.New(pgtest.New(t))
+	ctx := context.Background()
+	nairobi, err := time.LoadLocation("Africa/Nairobi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB().ExecContext(ctx, `INSERT INTO provider_records
+		(provider, kind, tx_id, merchant_ref, provider_ref, account, currency, amount_minor, status, provider_status, occurred_at, counterparty, source)
+		VALUES ('kopokopo', 'payment', 'STK-1', 'ORDER-1', '', 'T1', 'KES', 0, 'pending', 'Pending', '2026-03-07 10:00+03', '', 'import')`); err != nil {
+		t.Fatal(err)
+	}
+	reported := 0
+	for _, day := range []string{"2026-03-07", "2026-03-08", "2026-03-09", "2026-03-10"} {
+		w, err := reconcile.ParseWindow(day, day, nairobi)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(ctx, st, RunConfig{Window: w, Zone: nairobi, Formats: reports.FormatCSV, OutDir: t.TempDir(), StaleAfter: 48 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := res.ByKind[reconcile.StatusMismatch]
+		if want := map[bool]int{true: 1, false: 0}[day == "2026-03-09"]; n != want {
+			t.Errorf("%s: %d stale reports, want %d", day, n, want)
+		}
+		reported += n
+	}
+	if reported != 1 {
+		t.Errorf("reported %d times over four nightly runs, want once", reported)
+	}
+}

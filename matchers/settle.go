@@ -72,6 +72,10 @@ type SettlementConfig struct {
 	// end of D. By default a settlement on D pays what was owed up to the
 	// end of D−1 (T+1, as Kopo Kopo, iKhokha and Kora settle).
 	SameDay bool
+	// LoadedFrom, when set, is where the records given begin (a run's
+	// look-back). A settlement with no settlement before it since then may
+	// pay for earlier days too: its detail says so.
+	LoadedFrom time.Time
 }
 
 // Settlement accumulates the settlements report (SPEC §7) from the
@@ -301,23 +305,25 @@ func (s *Settlement) Result() ([]reconcile.SettlementDay, []reconcile.Discrepanc
 	var discs []reconcile.Discrepancy
 	// owed is what the next settlement pays: the net of the days since the
 	// last settlement (T+1: from that day on; same day: after it); since is
-	// the first of those days, zero before the group's first settlement.
+	// the first of those days; settledBefore says the group has had one.
 	var owed int64
 	var since time.Time
+	var settledBefore bool
 	for i, k := range keys {
 		if i == 0 || k.p != keys[i-1].p || k.account != keys[i-1].account || k.c != keys[i-1].c {
-			owed, since = 0, time.Time{}
+			owed, since, settledBefore = 0, time.Time{}, false
 		}
 		t := days[k]
 		net := t.gross - t.fees - t.reversals - t.payouts
 		var variance, paid int64
 		var paidSince time.Time
+		firstSettlement := false
 		if s.cfg.SameDay {
 			owed += net
 		}
 		if t.settled != 0 {
-			variance, paid, paidSince = t.settled-owed, owed, since
-			owed, since = 0, k.day
+			variance, paid, paidSince, firstSettlement = t.settled-owed, owed, since, !settledBefore
+			owed, since, settledBefore = 0, k.day, true
 			if s.cfg.SameDay {
 				since = k.day.AddDate(0, 0, 1)
 			}
@@ -338,7 +344,7 @@ func (s *Settlement) Result() ([]reconcile.SettlementDay, []reconcile.Discrepanc
 		})
 		settled[dayKey{p: k.p, c: k.c, day: k.day}] += t.settled
 		if t.settled != 0 && abs(variance) > s.cfg.Tolerance {
-			discs = append(discs, s.variance(k, t.settled, paid, paidSince))
+			discs = append(discs, s.variance(k, t.settled, paid, paidSince, firstSettlement))
 		}
 	}
 	discs = append(discs, s.bankVariances(settled)...)
@@ -358,8 +364,9 @@ func add(a, b dayTotals) dayTotals {
 }
 
 // variance reports a settlement that differs from what was owed for the
-// days from since (the zero time: all the loaded days before it).
-func (s *Settlement) variance(k dayKey, settled, owed int64, since time.Time) reconcile.Discrepancy {
+// days from since; first says no settlement came before it in the records
+// given.
+func (s *Settlement) variance(k dayKey, settled, owed int64, since time.Time, first bool) reconcile.Discrepancy {
 	upTo := k.day.AddDate(0, 0, -1)
 	if s.cfg.SameDay {
 		upTo = k.day
@@ -367,6 +374,11 @@ func (s *Settlement) variance(k dayKey, settled, owed int64, since time.Time) re
 	period := "up to the end of " + upTo.Format(time.DateOnly)
 	if !since.IsZero() && since.Before(upTo) {
 		period = "for " + since.Format(time.DateOnly) + " to " + upTo.Format(time.DateOnly)
+	}
+	note := ""
+	if first && !s.cfg.LoadedFrom.IsZero() {
+		note = fmt.Sprintf(" (no earlier settlement since %s, as far back as the run looked: it may pay for earlier days too; see --settlement-look-back)",
+			s.businessDay(s.cfg.LoadedFrom).Format(time.DateOnly))
 	}
 	account := ""
 	if k.account != "" {
@@ -377,9 +389,9 @@ func (s *Settlement) variance(k dayKey, settled, owed int64, since time.Time) re
 		Kind: reconcile.SettlementVariance, Provider: k.p, Account: k.account, Currency: k.c,
 		LedgerAmount: owed, ProviderAmount: settled, ProviderAmountKnown: true, Difference: diff,
 		OccurredAt: k.day,
-		Detail: fmt.Sprintf("%s settled %s on %s%s; %s was owed %s — %s",
+		Detail: fmt.Sprintf("%s settled %s on %s%s; %s was owed %s — %s%s",
 			k.p.DisplayName(), human(settled, k.c), k.day.Format(time.DateOnly), account,
-			human(owed, k.c), period, shortOver(diff, k.c)),
+			human(owed, k.c), period, shortOver(diff, k.c), note),
 	}
 }
 

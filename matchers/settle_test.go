@@ -380,3 +380,29 @@ func TestTapFeedsSettlement(t *testing.T) {
 		t.Errorf("error %v, want %v", err, bad)
 	}
 }
+
+// TestSettlementBeyondTheLookBack: a settlement with none before it in the
+// records read says that it may pay for days before them.
+func TestSettlementBeyondTheLookBack(t *testing.T) {
+	t.Parallel()
+	window := reconcile.Window{From: eat(9, 0, 0).UTC(), To: eat(10, 0, 0).UTC()}
+	s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: window, Zone: nairobi, LoadedFrom: eat(2, 0, 0).UTC()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kes := reconcile.Money{Minor: 70000, Currency: "KES"}
+	for _, r := range []reconcile.Record{
+		settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P1", kes, eat(5, 12, 0)),
+		settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S1", reconcile.Money{Minor: 90000, Currency: "KES"}, eat(9, 6, 0)),
+	} {
+		if err := s.AddRecord(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, discs := s.Result()
+	want := "Kopo Kopo settled 900.00 KES on 2026-03-09 for account E1; 700.00 KES was owed for 2026-03-05 to 2026-03-08 — 200.00 over" +
+		" (no earlier settlement since 2026-03-02, as far back as the run looked: it may pay for earlier days too; see --settlement-look-back)"
+	if len(discs) != 1 || discs[0].Detail != want {
+		t.Fatalf("discrepancies %+v\nwant one saying %q", discs, want)
+	}
+}

@@ -32,6 +32,7 @@ type runOptions struct {
 	failOnDiscrepancy   bool
 	grace, tolerance    time.Duration
 	staleAfter          time.Duration
+	settlementLookBack  time.Duration
 	heuristics          []string
 	rounding            string
 	settlementTolerance int64
@@ -84,6 +85,7 @@ func (o *runOptions) addTuningFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.rounding, "rounding", envOr("RECONCILE_ROUNDING", string(reconcile.DefaultRounding)), "fee rounding rule: half-even, half-up, down, up (env RECONCILE_ROUNDING)")
 	f.Int64Var(&o.settlementTolerance, "settlement-tolerance", 0, "largest settlement variance not reported, in minor units")
 	f.BoolVar(&o.sameDay, "same-day-settlement", false, "a settlement on day D pays what was owed up to the end of D (default: up to D-1)")
+	f.DurationVar(&o.settlementLookBack, "settlement-look-back", jobs.DefaultSettlementLookBack, "how far before the window to look for the last settlement (at least the longest gap between settlements)")
 	f.IntVar(&o.xlsxMaxMatches, "xlsx-max-matches", reports.DefaultXLSXMaxMatches, "most match rows in report.xlsx (all are in matches.csv)")
 	f.StringArrayVar(&o.fees, "fee", nil, `fee schedule entry "provider[:method]=PERCENT[+FIXED]", e.g. "ikhokha:card=2.85" (replaces the defaults)`)
 }
@@ -137,8 +139,8 @@ func (o runOptions) tuning() (jobs.RunConfig, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("--rounding (or RECONCILE_ROUNDING): %w", err)
 	}
-	if o.grace < 0 || o.tolerance < 0 || o.staleAfter <= 0 || o.settlementTolerance < 0 || o.xlsxMaxMatches < 0 {
-		return cfg, errors.New("--grace, --tolerance, --stale-after, --settlement-tolerance and --xlsx-max-matches must not be negative")
+	if o.grace < 0 || o.tolerance < 0 || o.staleAfter <= 0 || o.settlementTolerance < 0 || o.xlsxMaxMatches < 0 || o.settlementLookBack < 0 {
+		return cfg, errors.New("--grace, --tolerance, --stale-after, --settlement-tolerance, --settlement-look-back and --xlsx-max-matches must not be negative")
 	}
 	if o.tolerance > o.grace {
 		return cfg, fmt.Errorf("--tolerance %s must not exceed --grace %s", o.tolerance, o.grace)
@@ -153,7 +155,7 @@ func (o runOptions) tuning() (jobs.RunConfig, error) {
 		Zone: zone, Providers: providers, Formats: formats,
 		Grace: o.grace, HeuristicProviders: heuristics, Tolerance: o.tolerance, StaleAfter: o.staleAfter,
 		Fees: fees, Rounding: rounding, SettlementTolerance: o.settlementTolerance,
-		SameDaySettlement: o.sameDay, XLSXMaxMatches: o.xlsxMaxMatches,
+		SameDaySettlement: o.sameDay, XLSXMaxMatches: o.xlsxMaxMatches, SettlementLookBack: o.settlementLookBack,
 	}, nil
 }
 

@@ -16,24 +16,15 @@ import (
 // Friday to Sunday's takings, which lie before its 24 h look-around.
 func TestRunReadsBackToTheLastSettlement(t *testing.T) {
 	t.Parallel()
-	st := store.New(pgtest.New(t))
-	ctx := context.Background()
-	nairobi, err := time.LoadLocation("Africa/Nairobi")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Friday's settlement pays Thursday; Friday, Saturday and Sunday take
 	// 1,000.00 KES each; Monday's settlement pays the 3,000.00.
-	if _, err := st.DB().ExecContext(ctx, `INSERT INTO provider_records
-		(provider, kind, tx_id, merchant_ref, provider_ref, account, currency, amount_minor, status, provider_status, occurred_at, counterparty, source)
-		VALUES
+	st, nairobi := storeWithRecords(t, `
 		('kopokopo', 'settlement', 'S-FRI', '', '', '', 'KES', 50000, 'succeeded', 'Transferred', '2026-03-06 06:00+03', '', 'webhook'),
 		('kopokopo', 'payment', 'P-FRI', '', 'OJA', 'T1', 'KES', 100000, 'succeeded', 'Received', '2026-03-06 12:00+03', '', 'webhook'),
 		('kopokopo', 'payment', 'P-SAT', '', 'OJB', 'T1', 'KES', 100000, 'succeeded', 'Received', '2026-03-07 12:00+03', '', 'webhook'),
 		('kopokopo', 'payment', 'P-SUN', '', 'OJC', 'T1', 'KES', 100000, 'succeeded', 'Received', '2026-03-08 12:00+03', '', 'webhook'),
-		('kopokopo', 'settlement', 'S-MON', '', '', '', 'KES', 300000, 'succeeded', 'Transferred', '2026-03-09 06:00+03', '', 'webhook')`); err != nil {
-		t.Fatal(err)
-	}
+		('kopokopo', 'settlement', 'S-MON', '', '', '', 'KES', 300000, 'succeeded', 'Transferred', '2026-03-09 06:00+03', '', 'webhook')`)
+	ctx := context.Background()
 	monday, err := reconcile.ParseWindow("2026-03-09", "2026-03-09", nairobi)
 	if err != nil {
 		t.Fatal(err)
@@ -65,17 +56,9 @@ func TestRunReadsBackToTheLastSettlement(t *testing.T) {
 // still sees it, and reports it once.
 func TestRunReadsBackForStaleAfter(t *testing.T) {
 	t.Parallel()
-	st := store.New(pgtest.New(t))
+	st, nairobi := storeWithRecords(t, `
+		('kopokopo', 'payment', 'STK-1', 'ORDER-1', '', 'T1', 'KES', 0, 'pending', 'Pending', '2026-03-07 10:00+03', '', 'import')`)
 	ctx := context.Background()
-	nairobi, err := time.LoadLocation("Africa/Nairobi")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.DB().ExecContext(ctx, `INSERT INTO provider_records
-		(provider, kind, tx_id, merchant_ref, provider_ref, account, currency, amount_minor, status, provider_status, occurred_at, counterparty, source)
-		VALUES ('kopokopo', 'payment', 'STK-1', 'ORDER-1', '', 'T1', 'KES', 0, 'pending', 'Pending', '2026-03-07 10:00+03', '', 'import')`); err != nil {
-		t.Fatal(err)
-	}
 	reported := 0
 	for _, day := range []string{"2026-03-07", "2026-03-08", "2026-03-09", "2026-03-10"} {
 		w, err := reconcile.ParseWindow(day, day, nairobi)
@@ -95,4 +78,21 @@ func TestRunReadsBackForStaleAfter(t *testing.T) {
 	if reported != 1 {
 		t.Errorf("reported %d times over four nightly runs, want once", reported)
 	}
+}
+
+// storeWithRecords returns a private store holding the provider records of
+// values, a list of SQL row tuples, and the Nairobi zone.
+func storeWithRecords(t *testing.T, values string) (*store.Store, *time.Location) {
+	t.Helper()
+	st := store.New(pgtest.New(t))
+	nairobi, err := time.LoadLocation("Africa/Nairobi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB().ExecContext(context.Background(), `INSERT INTO provider_records
+		(provider, kind, tx_id, merchant_ref, provider_ref, account, currency, amount_minor, status, provider_status, occurred_at, counterparty, source)
+		VALUES `+values); err != nil {
+		t.Fatal(err)
+	}
+	return st, nairobi
 }

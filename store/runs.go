@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 
 	"github.com/mizani/reconcile"
 )
@@ -106,16 +105,18 @@ func (s *Store) MarkChunkDone(ctx context.Context, provider, scope string, w rec
 // TryLock takes the PostgreSQL session advisory lock named key without
 // waiting. ok is false when another session holds it. The lock lives on a
 // dedicated connection until unlock is called (or that connection drops), so
-// it is held across any work done through the Store meanwhile.
+// it is held across any work done through the Store meanwhile. Advisory
+// locks belong to the whole database, so the key is taken within the
+// store's schema: two stores in one database (two merchants, or parallel
+// tests) never block each other.
 func (s *Store) TryLock(ctx context.Context, key string) (unlock func() error, ok bool, err error) {
-	h := fnv.New64a()
-	h.Write([]byte(key))
-	id := int64(h.Sum64())
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, false, fmt.Errorf("locking %q: %w", key, err)
 	}
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", id).Scan(&ok); err != nil || !ok {
+	var id int64
+	if err := conn.QueryRowContext(ctx, `SELECT id, pg_try_advisory_lock(id)
+		FROM (SELECT hashtextextended(current_schema() || ':' || $1, 0) AS id) k`, key).Scan(&id, &ok); err != nil || !ok {
 		conn.Close()
 		if err != nil {
 			return nil, false, fmt.Errorf("locking %q: %w", key, err)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/mizani/reconcile"
 	"github.com/mizani/reconcile/store"
 	"github.com/mizani/reconcile/store/pgtest"
@@ -296,7 +298,10 @@ func TestStreamsOrderAndFilter(t *testing.T) {
 func TestTryLockExclusive(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	a, b := newStore(t), newStore(t)
+	// Two processes on the same store: two handles on one schema.
+	url := pgtest.URL(t)
+	a, b := store.New(sqlx.MustOpen("postgres", url)), store.New(sqlx.MustOpen("postgres", url))
+	t.Cleanup(func() { a.Close(); b.Close() })
 	key := "run " + t.Name() + time.Now().String()
 	unlock, ok, err := a.TryLock(ctx, key)
 	if err != nil || !ok {
@@ -315,7 +320,13 @@ func TestTryLockExclusive(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("lock after unlock: ok %v, err %v", ok, err)
 	}
-	if err := unlock(); err != nil {
+	// Another store in the same database (another schema) is not blocked.
+	other := newStore(t)
+	otherUnlock, ok, err := other.TryLock(ctx, key)
+	if err != nil || !ok {
+		t.Fatalf("the same key in another schema: ok %v, err %v; want taken", ok, err)
+	}
+	if err := errors.Join(otherUnlock(), unlock()); err != nil {
 		t.Fatal(err)
 	}
 }

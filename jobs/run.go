@@ -287,9 +287,6 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	if err != nil {
 		return res, fmt.Errorf("run: matching: %w", err)
 	}
-	log.Info("matched", "ledger", res.Stats.Ledger, "records", res.Stats.Records,
-		"matches", res.Stats.Matches, "discrepancies", res.Stats.Discrepancies, "elapsed", time.Since(start).Round(time.Millisecond).String())
-
 	days, variances := settle.Result()
 	for _, d := range variances {
 		if err := out.Discrepancy(d); err != nil {
@@ -297,6 +294,9 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 		}
 	}
 	res.Stats.Discrepancies += len(variances)
+	log.Info("matched", "ledger", res.Stats.Ledger, "records", res.Stats.Records, "matches", res.Stats.Matches,
+		"discrepancies", res.Stats.Discrepancies, "settlement_variances", len(variances),
+		"elapsed", time.Since(start).Round(time.Millisecond).String())
 	res.Settlements, res.Summary = days, summary.Lines()
 	if err := dir.Finish(res.Summary, res.Settlements); err != nil {
 		return res, fmt.Errorf("run: writing reports: %w", err)

@@ -161,8 +161,11 @@ func NewSettlement(cfg SettlementConfig) (*Settlement, error) {
 		days:             make(map[dayKey]*dayTotals),
 		reversedPayments: make(map[txRef]reversedPayment),
 		reversalsOf:      make(map[txRef]bool),
-		wholeMerchant:    make(map[reconcile.Provider]bool),
-		bank:             make(map[dayKey]int64),
+		// Kopo Kopo settles the whole company, never a till: its rows are
+		// per provider and currency whether or not the records read hold a
+		// settlement.
+		wholeMerchant: map[reconcile.Provider]bool{reconcile.KopoKopo: true},
+		bank:          make(map[dayKey]int64),
 	}, nil
 }
 

@@ -400,7 +400,7 @@ func TestSettlementBeyondTheLookBack(t *testing.T) {
 		}
 	}
 	_, discs := s.Result()
-	want := "Kopo Kopo settled 900.00 KES on 2026-03-09 for account E1; 700.00 KES was owed for 2026-03-05 to 2026-03-08 — 200.00 over" +
+	want := "Kopo Kopo settled 900.00 KES on 2026-03-09; 700.00 KES was owed for 2026-03-05 to 2026-03-08 — 200.00 over" +
 		" (no earlier settlement since 2026-03-02, as far back as the run looked: it may pay for earlier days too; see --settlement-look-back)"
 	if len(discs) != 1 || discs[0].Detail != want {
 		t.Fatalf("discrepancies %+v\nwant one saying %q", discs, want)

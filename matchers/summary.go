@@ -16,8 +16,9 @@ import (
 //
 // Totals are net minor units from the merchant's point of view: money in
 // counts positive, payouts and reversals negative. Ledger and provider
-// totals count only what says money moved (ledger paid or refunded; records
-// succeeded or reversed, with an amount reported). A ledger entry counts
+// totals count only what says money moved (ledger paid — a refunded entry
+// nets to nothing, as its payment and reversal do; records succeeded or
+// reversed, with an amount reported). A ledger entry counts
 // once, even when duplicate payments name it. The discrepancy total is the
 // amount at stake: the difference for amount_mismatch and
 // settlement_variance, else the ledger amount, else the provider amount.
@@ -55,9 +56,7 @@ func (s *Summary) addLedger(e *reconcile.LedgerEntry) {
 	}
 	l := s.line(e.Provider, e.Amount.Currency)
 	l.LedgerCount++
-	if e.Status == reconcile.LedgerPaid || e.Status == reconcile.LedgerRefunded {
-		l.LedgerTotal += signed(e.Amount.Minor, e.Direction)
-	}
+	l.LedgerTotal += moved(e)
 }
 
 func (s *Summary) addRecords(recs []reconcile.Record) {
@@ -79,7 +78,7 @@ func (s *Summary) Match(m reconcile.Match) error {
 	s.addRecords(m.Records)
 	l := s.line(m.Ledger.Provider, m.Ledger.Amount.Currency)
 	l.MatchedCount++
-	l.MatchedTotal += signed(m.Ledger.Amount.Minor, m.Ledger.Direction)
+	l.MatchedTotal += moved(&m.Ledger)
 	return nil
 }
 
@@ -119,6 +118,16 @@ func (s *Summary) Lines() []reconcile.SummaryLine {
 		return cmp.Or(cmp.Compare(rank(a.Provider), rank(b.Provider)), cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Currency, b.Currency))
 	})
 	return out
+}
+
+// moved is what a ledger entry says moved, net: its amount when paid
+// (negative for a payout), nothing when refunded (in, then back out, as the
+// provider's payment and reversal net to nothing) or not paid.
+func moved(e *reconcile.LedgerEntry) int64 {
+	if e.Status != reconcile.LedgerPaid {
+		return 0
+	}
+	return signed(e.Amount.Minor, e.Direction)
 }
 
 func signed(minor int64, d reconcile.Direction) int64 {

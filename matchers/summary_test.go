@@ -78,3 +78,29 @@ func TestTeeStopsAtFirstError(t *testing.T) {
 		t.Errorf("outputs after the failing one were called: %q", after.order)
 	}
 }
+
+// TestSummaryRefundNetsToNothing: a payment refunded in the ledger and
+// reversed by the provider moved no money on either side, so the ledger,
+// provider and matched totals all leave it out, while counting it.
+func TestSummaryRefundNetsToNothing(t *testing.T) {
+	t.Parallel()
+	ledger := []reconcile.LedgerEntry{led("A1"), led("A2", lStatus(reconcile.LedgerRefunded))}
+	recs := []reconcile.Record{
+		rec("T1", "A1"),
+		rec("T2", "A2", rStatus(reconcile.StatusReversed), rAt(time.Minute)),
+		rec("V2", "", rReverses("T2"), rAt(time.Hour)),
+	}
+	for i := range ledger {
+		ledger[i].ID = int64(i + 1)
+	}
+	sum := matchers.NewSummary(day)
+	var c collector
+	if _, err := matchers.Match(context.Background(), matchers.Config{Window: day, Now: day.To}, seq(ledger), seq(recs), matchers.Tee(&c, sum)); err != nil {
+		t.Fatal(err)
+	}
+	want := reconcile.SummaryLine{Provider: reconcile.KopoKopo, Currency: "KES",
+		LedgerCount: 2, LedgerTotal: 100000, ProviderCount: 3, ProviderTotal: 100000, MatchedCount: 2, MatchedTotal: 100000}
+	if got := sum.Lines(); len(got) != 1 || got[0] != want {
+		t.Errorf("summary %+v\nwant %+v (matches %v, discrepancies %v)", got, want, c.order, c.discs)
+	}
+}

@@ -31,11 +31,13 @@ func newNightlyCmd(a *app) *cobra.Command {
 		Short: "Pull every configured provider for a business day, then reconcile it",
 		Long: `The job a Kubernetes CronJob or crontab runs once a day, and the one
 'serve --schedule' runs: pull every provider whose credentials are set (Kopo
-Kopo: K2_CLIENT_ID, K2_CLIENT_SECRET) over the day and its look-around, then
-reconcile the day into --out/YYYY-MM-DD/. The day defaults to yesterday in
---tz. Pulls and the run are recorded in the run history and locked, so an
-overlapping job never does the same work twice. A failed pull is recorded, the
-run still goes ahead, and the exit code is 1.`,
+Kopo: K2_CLIENT_ID and K2_CLIENT_SECRET; also read are K2_BASE_URL,
+K2_API_VERSION, K2_CALLBACK_URL and K2_TILL, the till to poll, else the whole
+company) over the day and its look-around, then reconcile the day into
+--out/YYYY-MM-DD/. The day defaults to yesterday in --tz. The day, its pulls
+and its run are locked and recorded in the run history, so an overlapping job
+stops before doing the same work twice (exit 1). A failed pull is recorded,
+the run still goes ahead with a WARNING in the report, and the exit code is 1.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.nightly(cmd, o) },
 	}

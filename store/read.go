@@ -34,8 +34,12 @@ func (f Filter) args() []any {
 const filterSQL = `occurred_at >= $1 AND occurred_at < $2 AND (cardinality($3::text[]) = 0 OR provider = ANY($3))`
 
 // Times are read as Unix microseconds: scanning an integer is several times
-// cheaper than parsing a timestamp text per row.
-const occurredMicros = `(extract(epoch FROM occurred_at) * 1000000)::bigint`
+// cheaper than parsing a timestamp text per row. date_part works in float8,
+// where extract's numeric arithmetic costs PostgreSQL ~0.6 s a million rows;
+// seconds/1e6 in float8, times 1e6, rounds back to the exact microsecond
+// for any instant below 2^53 µs (the year 2255): the two roundings add up to
+// under 0.25 µs (TestStreamsKeepEveryMicrosecond).
+const occurredMicros = `(date_part('epoch', occurred_at) * 1000000)::bigint`
 
 // packedSQL selects a row as one text value: the integer expressions ints
 // (empty for NULL) and the byte lengths of the text columns texts but the

@@ -134,3 +134,50 @@ func TestStreamsKeepText(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamsKeepEveryMicrosecond: times are read as Unix microseconds
+// through float8 (date_part), which is exact up to 2^53 µs (year 2255);
+// check it against PostgreSQL's exact numeric epoch over a run of
+// consecutive microseconds and instants far apart.
+func TestStreamsKeepEveryMicrosecond(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := context.Background()
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO provider_records (provider, kind, tx_id, currency, amount_minor, status, occurred_at, source)
+		SELECT 'kopokopo', 'payment', 'T' || i, 'KES', 100, 'succeeded', at, 'import'
+		FROM (SELECT i, timestamptz '2026-03-01 00:00:00+00' + i * interval '1 microsecond' AS at FROM generate_series(0, 20000) i
+		      UNION ALL SELECT 30000 + i, timestamptz '1970-01-01 00:00:00.000001+00' + i * interval '7 years 3 days 1.000001 seconds' FROM generate_series(0, 32) i
+		      UNION ALL SELECT 40000, timestamptz '2199-12-31 23:59:59.999999+00') t`); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{}
+	rows, err := s.DB().QueryContext(ctx, `SELECT tx_id, (extract(epoch FROM occurred_at) * 1000000)::bigint FROM provider_records`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var tx string
+		var micros int64
+		if err := rows.Scan(&tx, &micros); err != nil {
+			t.Fatal(err)
+		}
+		want[tx] = micros
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	all := reconcile.Window{From: time.Unix(0, 0), To: time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)}
+	n := 0
+	for r, err := range s.Records(ctx, store.Filter{Window: all}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if got := r.OccurredAt.UnixMicro(); got != want[r.TxID] {
+			t.Errorf("%s: read %d µs (%s), PostgreSQL holds %d", r.TxID, got, r.OccurredAt.Format(time.RFC3339Nano), want[r.TxID])
+		}
+	}
+	if n != len(want) || n != 20001+33+1 {
+		t.Errorf("read %d records, stored %d", n, len(want))
+	}
+}

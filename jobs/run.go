@@ -44,9 +44,9 @@ type RunConfig struct {
 	// Grace is the look-around on both sides of the window (default 24h).
 	Grace time.Duration
 	// SettlementLookBack is how far before the window the settlement report
-	// reads records (default 7 days, never less than Grace), to find the
-	// last settlement before the window: what the window's first settlement
-	// owes is the net of the days since then.
+	// reads records (default 7 days, never less than Grace or StaleAfter),
+	// to find the last settlement before the window: what the window's
+	// first settlement owes is the net of the days since then.
 	SettlementLookBack time.Duration
 	// HeuristicProviders, Tolerance and StaleAfter configure the matcher
 	// (see matchers.Config).
@@ -123,9 +123,9 @@ func (c *RunConfig) validate() error {
 	}
 	c.Formats = cmp.Or(c.Formats, reports.FormatCSV|reports.FormatXLSX)
 	c.Grace = cmp.Or(c.Grace, matchers.DefaultGrace)
-	c.SettlementLookBack = max(cmp.Or(c.SettlementLookBack, DefaultSettlementLookBack), c.Grace)
 	c.Tolerance = cmp.Or(c.Tolerance, matchers.DefaultTolerance)
 	c.StaleAfter = cmp.Or(c.StaleAfter, matchers.DefaultStaleAfter)
+	c.SettlementLookBack = max(cmp.Or(c.SettlementLookBack, DefaultSettlementLookBack), c.readBack())
 	if c.AsOf.IsZero() {
 		c.AsOf = c.Window.To
 	}
@@ -138,6 +138,11 @@ func (c *RunConfig) validate() error {
 	}
 	return nil
 }
+
+// readBack is how far before the window both sides are read: the
+// look-around, or further when --stale-after is longer, so that an item
+// which becomes stale inside the window is seen.
+func (c *RunConfig) readBack() time.Duration { return max(c.Grace, c.StaleAfter) }
 
 // lockKey names the advisory lock of a run over the same window and
 // providers. Runs that do the same work share it: the providers are sorted
@@ -180,7 +185,7 @@ func Run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	// Everything that shapes the reports, so that the run can be repeated.
 	params := map[string]any{
 		"providers": cfg.Providers, "grace": cfg.Grace.String(), "as_of": cfg.AsOf,
-		"zone": cfg.Zone.String(), "out": cfg.OutDir, "formats": reportFiles(cfg.Formats),
+		"zone": cfg.Zone.String(), "out": cfg.OutDir, "formats": cfg.Formats.Files(),
 		"heuristic_providers": cfg.HeuristicProviders, "tolerance": cfg.Tolerance.String(),
 		"stale_after": cfg.StaleAfter.String(), "fees": cfg.Fees, "rounding": cfg.Rounding,
 		"settlement_tolerance": cfg.SettlementTolerance, "same_day_settlement": cfg.SameDaySettlement,
@@ -214,7 +219,7 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	settle, err := matchers.NewSettlement(matchers.SettlementConfig{
 		Window: cfg.Window, Zone: cfg.Zone, Fees: cfg.Fees, Rounding: cfg.Rounding,
 		Tolerance: cfg.SettlementTolerance, SameDay: cfg.SameDaySettlement,
-		LoadedFrom: cfg.Window.From.Add(-max(cfg.SettlementLookBack, cfg.Grace, cfg.StaleAfter)),
+		LoadedFrom: cfg.Window.From.Add(-cfg.SettlementLookBack),
 	})
 	if err != nil {
 		return res, fmt.Errorf("run: %w", err)
@@ -248,9 +253,9 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 
 	// Before the look-around, the settlement report alone reads back to the
 	// last settlement.
-	if lookAround := max(cfg.Grace, cfg.StaleAfter); cfg.SettlementLookBack > lookAround {
+	if cfg.SettlementLookBack > cfg.readBack() {
 		back := store.Filter{Providers: cfg.Providers, Window: reconcile.Window{
-			From: cfg.Window.From.Add(-cfg.SettlementLookBack), To: cfg.Window.From.Add(-lookAround)}}
+			From: cfg.Window.From.Add(-cfg.SettlementLookBack), To: cfg.Window.From.Add(-cfg.readBack())}}
 		for r, err := range st.Records(ctx, back) {
 			if err != nil {
 				return res, fmt.Errorf("run: reading the settlement look-back: %w", err)
@@ -260,10 +265,8 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 			}
 		}
 	}
-	// Both sides are read from far enough back that an item which becomes
-	// stale inside the window is seen, however long --stale-after is.
 	read := cfg.Window.Grow(cfg.Grace)
-	read.From = cfg.Window.From.Add(-max(cfg.Grace, cfg.StaleAfter))
+	read.From = cfg.Window.From.Add(-cfg.readBack())
 	filter := store.Filter{Window: read, Providers: cfg.Providers}
 	meter := newMeter(cfg.Progress, log)
 	ledger := count(prefetch(ctx, st.LedgerEntries(ctx, filter)), &meter.ledger, meter.tick)
@@ -301,7 +304,7 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	if err := dir.Finish(res.Summary, res.Settlements); err != nil {
 		return res, fmt.Errorf("run: writing reports: %w", err)
 	}
-	res.OutDir, res.Files, res.Warnings = cfg.OutDir, reportFiles(cfg.Formats), cfg.Warnings
+	res.OutDir, res.Files, res.Warnings = cfg.OutDir, cfg.Formats.Files(), cfg.Warnings
 	return res, nil
 }
 
@@ -320,17 +323,6 @@ func (k *kindCounter) Match(reconcile.Match) error { return nil }
 func (k *kindCounter) Discrepancy(d reconcile.Discrepancy) error {
 	k.byKind[d.Kind]++
 	return nil
-}
-
-func reportFiles(f reports.Format) []string {
-	var files []string
-	if f&reports.FormatCSV != 0 {
-		files = append(files, reports.DiscrepanciesFile, reports.MatchesFile, reports.SummaryFile, reports.SettlementsFile)
-	}
-	if f&reports.FormatXLSX != 0 {
-		files = append(files, reports.WorkbookFile)
-	}
-	return files
 }
 
 // runFacts are the lines a run adds to the Summary sheet: its warnings

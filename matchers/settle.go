@@ -96,7 +96,9 @@ type SettlementConfig struct {
 // Tolerance is a settlement_variance. A shortfall is reported once, on its
 // day, and not carried into what later settlements owe, so the nightly
 // runs of a month report what one run over the month does. Unsettled is
-// what the next settlement owes at the end of the day. A provider whose settlements name no account (Kopo
+// what the next settlement owes at the end of the day.
+//
+// A provider whose settlements name no account (Kopo
 // Kopo settles a whole merchant) is totalled per provider and currency, with
 // Account empty, so that its settlements meet its takings. Bank credits
 // attributed to a provider are compared, per currency and value date, with

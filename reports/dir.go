@@ -21,6 +21,19 @@ const (
 	FormatXLSX
 )
 
+// Files are the names of the reports the formats f select, in SPEC §11's
+// order.
+func (f Format) Files() []string {
+	var files []string
+	if f&FormatCSV != 0 {
+		files = append(files, DiscrepanciesFile, MatchesFile, SummaryFile, SettlementsFile)
+	}
+	if f&FormatXLSX != 0 {
+		files = append(files, WorkbookFile)
+	}
+	return files
+}
+
 // File names written by Create (SPEC §11).
 const (
 	DiscrepanciesFile = "discrepancies.csv"
@@ -163,14 +176,7 @@ func (d *Dir) Finish(summary []reconcile.SummaryLine, settlements []reconcile.Se
 	}
 	// A directory holds one run's reports: a format this run did not write
 	// must not leave an earlier run's file beside them.
-	var stale []string
-	if d.formats&FormatCSV == 0 {
-		stale = append(stale, DiscrepanciesFile, MatchesFile, SummaryFile, SettlementsFile)
-	}
-	if d.formats&FormatXLSX == 0 {
-		stale = append(stale, WorkbookFile)
-	}
-	for _, name := range stale {
+	for _, name := range ((FormatCSV | FormatXLSX) &^ d.formats).Files() {
 		if err := os.Remove(filepath.Join(d.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("removing the earlier run's %s: %w", name, err)
 		}

@@ -5,46 +5,6 @@ import (
 	"time"
 )
 
-// Provider names a payment provider. The values are the exact strings used in
-// the ledger CSV, the CLI and reports.
-type Provider string
-
-// The providers Mizani speaks to.
-const (
-	KopoKopo Provider = "kopokopo"
-	Pixel    Provider = "pixel"
-	IKhokha  Provider = "ikhokha"
-	Kora     Provider = "kora"
-)
-
-// Providers lists every known provider in report order.
-var Providers = []Provider{KopoKopo, Pixel, IKhokha, Kora}
-
-// ParseProvider validates s.
-func ParseProvider(s string) (Provider, error) {
-	for _, p := range Providers {
-		if string(p) == s {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("unknown provider %q (want kopokopo, pixel, ikhokha or kora)", s)
-}
-
-// DisplayName is the provider's name as a finance team writes it ("Kopo Kopo").
-func (p Provider) DisplayName() string {
-	switch p {
-	case KopoKopo:
-		return "Kopo Kopo"
-	case Pixel:
-		return "Pixel"
-	case IKhokha:
-		return "iKhokha"
-	case Kora:
-		return "Kora"
-	}
-	return string(p)
-}
-
 // Direction says which way money moved from the merchant's point of view.
 type Direction string
 

@@ -69,3 +69,10 @@ func MoneyFromDecimal(d decimal.Decimal, c Currency, r RoundingRule) (Money, err
 func (m Money) Percent(pct decimal.Decimal, r RoundingRule) (Money, error) {
 	return MoneyFromDecimal(m.Decimal().Mul(pct).Div(decimal.NewFromInt(100)), m.Currency, r)
 }
+
+// FeeRate is what a provider charges on one payment: Percent of the gross
+// (2.85 means 2.85%) plus Fixed minor units of the payment's currency.
+type FeeRate struct {
+	Percent decimal.Decimal
+	Fixed   int64
+}

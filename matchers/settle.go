@@ -12,12 +12,8 @@ import (
 	"github.com/mizani/reconcile"
 )
 
-// FeeRate is what a provider charges on one payment: Percent of the gross
-// (2.85 means 2.85%) plus Fixed minor units of the payment's currency.
-type FeeRate struct {
-	Percent decimal.Decimal
-	Fixed   int64
-}
+// FeeRate is what a provider charges on one payment (reconcile.FeeRate).
+type FeeRate = reconcile.FeeRate
 
 // FeeSchedule holds the fee rates by provider and payment method (the
 // Record.Method a source sets: "eft", "card", "international_card", …). The
@@ -25,19 +21,10 @@ type FeeRate struct {
 // method without a rate is charged nothing.
 type FeeSchedule map[reconcile.Provider]map[string]FeeRate
 
-// DefaultFeeSchedule is iKhokha's published pricing (SPEC §9.3): 2% Instant
-// EFT ("eft"), 2.85% local cards ("card"), 3.25% international cards
-// ("international_card"). Other providers report their fees or are charged
-// nothing unless configured.
-func DefaultFeeSchedule() FeeSchedule {
-	return FeeSchedule{
-		reconcile.IKhokha: {
-			"eft":                {Percent: decimal.RequireFromString("2")},
-			"card":               {Percent: decimal.RequireFromString("2.85")},
-			"international_card": {Percent: decimal.RequireFromString("3.25")},
-		},
-	}
-}
+// DefaultFeeSchedule is the fee schedule of no configuration: nothing is
+// charged. Each provider's default rates come from its registration
+// (sources.Traits.Fees); jobs passes them in.
+func DefaultFeeSchedule() FeeSchedule { return FeeSchedule{} }
 
 // rate returns the schedule's rate for provider p and method m.
 func (s FeeSchedule) rate(p reconcile.Provider, m string) (FeeRate, bool) {
@@ -72,6 +59,11 @@ type SettlementConfig struct {
 	// end of D. By default a settlement on D pays what was owed up to the
 	// end of D−1 (T+1, as Kopo Kopo, iKhokha and Kora settle).
 	SameDay bool
+	// PerCompany lists the providers whose settlements name no account
+	// (Kopo Kopo settles the whole company, never a till): their rows are
+	// per provider and currency whether or not the records read hold a
+	// settlement.
+	PerCompany []reconcile.Provider
 	// LoadedFrom, when set, is where the records given begin (a run's
 	// look-back). A settlement with no settlement before it since then may
 	// pay for earlier days too: its detail says so.
@@ -163,10 +155,7 @@ func NewSettlement(cfg SettlementConfig) (*Settlement, error) {
 		days:             make(map[dayKey]*dayTotals),
 		reversedPayments: make(map[txRef]reversedPayment),
 		reversalsOf:      make(map[txRef]bool),
-		// Kopo Kopo settles the whole company, never a till: its rows are
-		// per provider and currency whether or not the records read hold a
-		// settlement.
-		wholeMerchant: map[reconcile.Provider]bool{reconcile.KopoKopo: true},
+		wholeMerchant: wholeMerchant(cfg.PerCompany),
 		bank:          make(map[dayKey]int64),
 	}, nil
 }
@@ -443,4 +432,12 @@ func shortOver(diff int64, c reconcile.Currency) string {
 		return number(-diff, c) + " short"
 	}
 	return number(diff, c) + " over"
+}
+
+func wholeMerchant(ps []reconcile.Provider) map[reconcile.Provider]bool {
+	m := make(map[reconcile.Provider]bool, len(ps))
+	for _, p := range ps {
+		m[p] = true
+	}
+	return m
 }

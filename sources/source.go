@@ -11,7 +11,6 @@ package sources
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	"github.com/mizani/reconcile"
 )
@@ -41,10 +40,11 @@ type Parser interface {
 
 // Verifier checks that a webhook or callback really came from the provider.
 type Verifier interface {
-	// Verify checks the signature of body, the raw request bytes, using the
-	// request headers. It returns an error wrapping ErrBadSignature or
-	// ErrNotSigned, and must compare in constant time.
-	Verify(header http.Header, body []byte) error
+	// Verify checks the signature of the request as received: its raw
+	// body, headers and path (a provider may sign the path). It returns an
+	// error wrapping ErrBadSignature or ErrNotSigned, and must compare in
+	// constant time. The error never repeats a signature or a key.
+	Verify(req Request) error
 }
 
 // Sentinel errors shared by every source.

@@ -202,3 +202,24 @@ func (b *bufferedWriter) Write(p []byte) (int, error) {
 	b.wrote = true
 	return b.body.Write(p)
 }
+
+// originalPathKey carries the request path as the client sent it, before the
+// sandbox stripped its prefix.
+type originalPathKey struct{}
+
+// WithOriginalPath returns r carrying path as the path the client sent (the
+// sandbox calls it before stripping /<provider>).
+func WithOriginalPath(r *http.Request, path string) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), originalPathKey{}, path))
+}
+
+// OriginalPath returns the URL path exactly as the client sent it: the one
+// WithOriginalPath recorded, else r.URL.EscapedPath(). A simulator that
+// checks a signature over the path (iKhokha) reads it here, so a client
+// pointed at http://host/ikhokha signs /ikhokha/… and is accepted.
+func OriginalPath(r *http.Request) string {
+	if p, ok := r.Context().Value(originalPathKey{}).(string); ok {
+		return p
+	}
+	return r.URL.EscapedPath()
+}

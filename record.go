@@ -112,11 +112,26 @@ type Record struct {
 	// told by Kind, not by sign); meaningful only when AmountKnown.
 	Amount      Money
 	AmountKnown bool
+	// AmountSent is the amount exactly as the provider sent it, in major
+	// units, when it could not yet be read as Money: the payload names no
+	// currency (Pixel), so the store keeps the text and reads it in the
+	// currency of the ledger entry the record belongs to (Amount.Currency,
+	// if set, is only the fallback when there is none); or it is more
+	// precise than its currency allows ("200.50" XOF), which stays
+	// AmountKnown false and is reported, never rounded. Empty otherwise.
+	AmountSent string
 	// Fee and VAT as reported by the provider; meaningful only when FeeKnown.
 	Fee      Money
 	VAT      Money
 	FeeKnown bool
-	Status   Status
+	// FeeOnPayer: the payer paid Fee and VAT on top of Amount (Kora's
+	// merchant_bears_cost false), so they do not reduce what the merchant
+	// is owed; settlement counts no fee for the record.
+	FeeOnPayer bool
+	// Partial: the provider took less than was asked (a partial voucher
+	// redemption); Amount is what it took. Discrepancy details say so.
+	Partial bool
+	Status  Status
 	// ProviderStatus is the provider's own status word or code, kept for reports.
 	ProviderStatus string
 	// OccurredAt is when the money moved, in UTC.

@@ -30,8 +30,33 @@ type SettlementDay struct {
 	Unsettled int64
 }
 
+// BridgeStep is one step of a summary line's bridge from the ledger total to
+// the provider total: how many discrepancies of a kind there are and the sum
+// of their differences.
+type BridgeStep struct {
+	Count  int
+	Amount int64
+}
+
 // SummaryLine is one row of the summary report: totals per provider and
-// currency. Amounts are minor units of Currency.
+// currency, and the bridge from the ledger total to the provider total.
+// Amounts are minor units of Currency.
+//
+// LedgerCount and ProviderCount count every item whose own time is in the
+// window, whatever its status. LedgerTotal and ProviderTotal count money
+// that moved, net for the merchant (money in positive, payouts and
+// reversals negative), over the items of the matches and discrepancies the
+// report lists: LedgerTotal the paid ledger entries (a refunded entry nets
+// to nothing), ProviderTotal the records that succeeded or were reversed
+// with an amount reported (a matched record counts at the amount it
+// matched). Then
+//
+//	LedgerTotal + DiscrepancyTotal = ProviderTotal
+//	DiscrepancyTotal = Σ Bridge[i].Amount (all kinds but settlement_variance)
+//
+// to the minor unit. Settlement variances are a second bridge (owed →
+// settled): they are in Bridge at SettlementVariance's index but in neither
+// DiscrepancyCount nor DiscrepancyTotal.
 type SummaryLine struct {
 	Provider         Provider
 	Currency         Currency
@@ -43,6 +68,22 @@ type SummaryLine struct {
 	MatchedTotal     int64
 	DiscrepancyCount int
 	DiscrepancyTotal int64
+	// LedgerPaid counts the ledger entries LedgerTotal counts;
+	// ProviderMoved the records ProviderTotal counts.
+	LedgerPaid    int
+	ProviderMoved int
+	// Bridge holds one step per discrepancy kind, in DiscrepancyKinds
+	// order (KindIndex). A currency_mismatch is a step of both lines: its
+	// ledger amount leaves the ledger currency's, its provider amount
+	// joins the provider currency's.
+	Bridge [len(discrepancyKinds)]BridgeStep
+}
+
+// Unexplained is what the bridge leaves unexplained: ProviderTotal −
+// LedgerTotal − DiscrepancyTotal. It is zero for every line the summary
+// builds; the reports print it so that a reader sees the statement close.
+func (s SummaryLine) Unexplained() int64 {
+	return s.ProviderTotal - s.LedgerTotal - s.DiscrepancyTotal
 }
 
 // BankLine is one line of a bank statement: money that actually reached the

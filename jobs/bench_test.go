@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/internal/testprov"
 	"github.com/mizani/reconcile/reports"
 	"github.com/mizani/reconcile/store"
 	"github.com/mizani/reconcile/store/pgtest"
@@ -66,7 +67,7 @@ func benchmarkRun(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	cfg := RunConfig{
-		Window: w, Zone: nairobi, HeuristicProviders: []reconcile.Provider{reconcile.KopoKopo},
+		Window: w, Zone: nairobi, HeuristicProviders: []reconcile.Provider{testprov.KopoKopo},
 	}
 	wantDiscrepancies := 4 * n / 400
 

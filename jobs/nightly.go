@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/mizani/reconcile"
-	"github.com/mizani/reconcile/sources"
 	"github.com/mizani/reconcile/store"
 )
 
@@ -31,8 +31,9 @@ const NightlyJobName = "nightly"
 // can never report on data the first is still pulling.
 type Nightly struct {
 	Store *store.Store
-	// Pulls are the providers to pull; Sink and Checkpoints default to Store.
-	Pulls []sources.PullJob
+	// Pulls are the providers to pull: history pulls, then status checks.
+	// Sinks and Checkpoints default to Store.
+	Pulls []ProviderPull
 	// Run is the template of the run: Window and OutDir are set per day.
 	Run RunConfig
 	// OutRoot is the directory the daily report directories go under.
@@ -85,17 +86,19 @@ func (n *Nightly) RunDay(ctx context.Context, day time.Time) (RunResult, error) 
 		pullWindow.To = t
 	}
 	var pullErrs []error
-	for _, job := range n.Pulls {
-		if job.Sink == nil {
-			job.Sink = n.Store
-		}
-		if job.Checkpoints == nil {
-			job.Checkpoints = n.Store
-		}
-		if err := n.pull(ctx, job, pullWindow, log); err != nil {
+	for _, pp := range n.Pulls {
+		pp.Logger = log
+		if _, err := PullProvider(ctx, n.Store, pp, pullWindow); err != nil {
+			if errors.Is(err, ErrLocked) {
+				err = fmt.Errorf("pull %s %s: another pull of the same window is running", pp.Provider, pullWindow)
+			}
+			log.Error("pull failed", "provider", pp.Provider, "window", pullWindow.String(), "err", err)
 			pullErrs = append(pullErrs, err)
 			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf(
-				"%s was not pulled for this day, so its side may be incomplete: %v", job.Provider.DisplayName(), err))
+				"%s was not pulled for this day, so its side may be incomplete: %v", pp.Provider.DisplayName(), err))
+		}
+		if !slices.Contains(cfg.Configured, pp.Provider) {
+			cfg.Configured = append(cfg.Configured, pp.Provider)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -109,48 +112,4 @@ func (n *Nightly) RunDay(ctx context.Context, day time.Time) (RunResult, error) 
 	log.Info("nightly run done", "day", start.Format(time.DateOnly), "out", cfg.OutDir,
 		"matches", res.Stats.Matches, "discrepancies", res.Discrepancies())
 	return res, errors.Join(pullErrs...)
-}
-
-// pull runs one provider's pull. A manual pull of the same window running
-// elsewhere makes it fail: the day is then reported with a warning rather
-// than on data still arriving.
-func (n *Nightly) pull(ctx context.Context, job sources.PullJob, w reconcile.Window, log *slog.Logger) error {
-	job.Logger = log
-	_, err := Pull(ctx, n.Store, job, w)
-	if errors.Is(err, ErrLocked) {
-		err = fmt.Errorf("pull %s %s: another pull of the same window is running", job.Provider, w)
-	}
-	if err != nil {
-		log.Error("pull failed", "provider", job.Provider, "window", w.String(), "err", err)
-	}
-	return err
-}
-
-// Pull runs one provider's pull over w under an advisory lock on the
-// provider, scope and window (ErrLocked if another process holds it), and
-// records it in the run history with its statistics and outcome.
-func Pull(ctx context.Context, st *store.Store, job sources.PullJob, w reconcile.Window) (sources.PullStats, error) {
-	key := fmt.Sprintf("%s:%s:%s:%s", PullJobName, job.Provider, job.Scope, w)
-	unlock, ok, err := st.TryLock(ctx, key)
-	if err != nil {
-		return sources.PullStats{}, fmt.Errorf("pull %s: taking the lock: %w", job.Provider, err)
-	}
-	if !ok {
-		return sources.PullStats{}, ErrLocked
-	}
-	defer unlock()
-	id, err := st.StartRun(ctx, PullJobName, key, w, map[string]any{"provider": job.Provider, "scope": job.Scope})
-	if err != nil {
-		return sources.PullStats{}, fmt.Errorf("pull %s: recording: %w", job.Provider, err)
-	}
-	stats, pullErr := sources.PullWindow(ctx, job, w)
-	outcome := store.OutcomeSucceeded
-	if pullErr != nil {
-		outcome = store.OutcomeFailed
-		pullErr = fmt.Errorf("pull %s %s: %w", job.Provider, w, pullErr)
-	}
-	if err := st.FinishRun(context.WithoutCancel(ctx), id, outcome, stats, pullErr); err != nil && pullErr == nil {
-		return stats, fmt.Errorf("pull %s: recording the outcome: %w", job.Provider, err)
-	}
-	return stats, pullErr
 }

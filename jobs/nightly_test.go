@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/internal/testprov"
 	"github.com/mizani/reconcile/reports"
 	"github.com/mizani/reconcile/sources"
 	"github.com/mizani/reconcile/sources/kopokopo"
@@ -34,7 +35,7 @@ func nightlySetup(t *testing.T, clientSecret string) (*Nightly, *kopokopo.Simula
 	t.Cleanup(func() { sim.Close(); srv.Close() })
 	client, err := kopokopo.New(kopokopo.Config{
 		BaseURL: srv.URL, ClientID: id, ClientSecret: clientSecret, RateLimit: 1000, Burst: 10,
-		PollInterval: time.Millisecond, RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond, MaxRetries: 2,
+		PollInterval: time.Millisecond, Retry: sources.RetryPolicy{Base: time.Millisecond, Max: 10 * time.Millisecond, MaxRetries: 2},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -46,9 +47,10 @@ func nightlySetup(t *testing.T, clientSecret string) (*Nightly, *kopokopo.Simula
 	}
 	st := store.New(pgtest.New(t))
 	return &Nightly{
-		Store:   st,
-		Pulls:   []sources.PullJob{{Provider: reconcile.KopoKopo, Scope: p.Scope(), Puller: p, Workers: 2}},
-		Run:     RunConfig{Zone: nairobi, Formats: reports.FormatCSV},
+		Store: st,
+		Pulls: []ProviderPull{{Provider: testprov.KopoKopo,
+			History: &sources.PullJob{Provider: testprov.KopoKopo, Scope: p.Scope(), Puller: p, Workers: 2}}},
+		Run:     RunConfig{Zone: nairobi, Formats: reports.FormatCSV, PerCompany: []reconcile.Provider{testprov.KopoKopo}},
 		OutRoot: t.TempDir(),
 		Now:     func() time.Time { return time.Date(2026, 3, 10, 2, 0, 0, 0, nairobi) },
 	}, sim
@@ -249,7 +251,7 @@ func TestPullRefusesWhileTheSameWindowIsPulled(t *testing.T) {
 	t.Parallel()
 	n, _ := nightlySetup(t, "nightly-secret")
 	ctx := context.Background()
-	job := n.Pulls[0]
+	job := *n.Pulls[0].History
 	job.Sink, job.Checkpoints = n.Store, n.Store
 	w := reconcile.Window{From: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}
 	unlock, ok, err := n.Store.TryLock(ctx, PullJobName+":"+string(job.Provider)+":"+job.Scope+":"+w.String())

@@ -35,8 +35,21 @@ type RunConfig struct {
 	// Zone is the business time zone: report timestamps and settlement days
 	// (default Africa/Nairobi).
 	Zone *time.Location
-	// Providers limits the run; empty means every provider.
+	// Providers limits the run to these providers. Empty means every
+	// provider that has a source: those in Configured, and those with
+	// provider records in the window read; a provider with ledger entries
+	// but neither is skipped, and the reports say so.
 	Providers []reconcile.Provider
+	// Configured are the providers whose pulls are configured (credentials
+	// set): reconciled even when the store holds no record of theirs, so a
+	// provider that sent nothing shows its ledger as missing.
+	Configured []reconcile.Provider
+	// Skipped are the providers a run over every provider left out for want
+	// of a source (set by the run; each also has a warning).
+	Skipped []reconcile.Provider
+	// PerCompany lists the providers whose settlements name no account
+	// (see matchers.SettlementConfig).
+	PerCompany []reconcile.Provider
 	// OutDir receives the reports (required); it is created if missing.
 	OutDir string
 	// Formats selects CSV, XLSX or both (default both).
@@ -75,6 +88,10 @@ type RunConfig struct {
 	// Progress, when set, is called about twice a second with how far the
 	// run has read, for a terminal display.
 	Progress func(Progress)
+
+	// beforePublish, when set (tests), is called just before the reports
+	// are moved into place.
+	beforePublish func()
 }
 
 // Progress is how far a run has read its two streams.
@@ -96,6 +113,8 @@ type RunResult struct {
 	Files []string
 	// Warnings are RunConfig.Warnings, as the reports print them.
 	Warnings []string
+	// Skipped are the providers left out for want of a source.
+	Skipped []reconcile.Provider
 }
 
 // Discrepancies is the total number of discrepancies found.
@@ -154,7 +173,8 @@ func (c *RunConfig) lockKey() string {
 	}
 	slices.Sort(names)
 	names = slices.Compact(names)
-	if len(names) == len(reconcile.Providers) && !slices.ContainsFunc(reconcile.Providers, func(p reconcile.Provider) bool {
+	known := reconcile.Providers()
+	if len(names) == len(known) && !slices.ContainsFunc(known, func(p reconcile.Provider) bool {
 		_, found := slices.BinarySearch(names, string(p))
 		return !found
 	}) {
@@ -173,14 +193,19 @@ func Run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 		return RunResult{}, err
 	}
 	lock := cfg.lockKey()
-	unlock, ok, err := st.TryLock(ctx, lock)
+	held, ok, err := st.AcquireLock(ctx, lock)
 	if err != nil {
 		return RunResult{}, fmt.Errorf("run: taking the run lock: %w", err)
 	}
 	if !ok {
 		return RunResult{}, ErrLocked
 	}
-	defer unlock()
+	defer held.Release() // on early returns; released below, with its error, otherwise
+	if len(cfg.Providers) == 0 {
+		if err := cfg.selectProviders(ctx, st); err != nil {
+			return RunResult{}, err
+		}
+	}
 
 	// Everything that shapes the reports, so that the run can be repeated.
 	params := map[string]any{
@@ -196,7 +221,18 @@ func Run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	if err != nil {
 		return RunResult{}, fmt.Errorf("run: recording the run: %w", err)
 	}
-	res, err := run(ctx, st, cfg)
+	// The lock is lost if its connection drops: PostgreSQL releases it and
+	// a second run of the window can start. The guard stops this run then;
+	// the check before publishing catches a loss since its last look.
+	guarded, stopGuard := held.Guard(ctx, lockCheckInterval)
+	res, err := run(guarded, st, cfg, held)
+	stopGuard()
+	if cause := context.Cause(guarded); err != nil && errors.Is(cause, store.ErrLockLost) {
+		err = lockLost(cause)
+	}
+	if rerr := held.Release(); rerr != nil && err == nil {
+		err = fmt.Errorf("run: lost the run lock after publishing the reports; another run of the same window may have started: %w", rerr)
+	}
 	res.RunID = runID
 	outcome := store.OutcomeSucceeded
 	if err != nil {
@@ -210,7 +246,16 @@ func Run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	return res, err
 }
 
-func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error) {
+// lockCheckInterval is how often a run checks that it still holds its lock.
+const lockCheckInterval = 2 * time.Second
+
+// lockLost is the error of a run that lost its lock (store.ErrLockLost).
+func lockLost(err error) error {
+	return fmt.Errorf("run: lost the run lock, so another run of the same window may have started; "+
+		"this run stopped without publishing its reports: %w", err)
+}
+
+func run(ctx context.Context, st *store.Store, cfg RunConfig, held *store.Lock) (RunResult, error) {
 	log := cfg.Logger
 	res := RunResult{ByKind: make(map[reconcile.DiscrepancyKind]int)}
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
@@ -218,7 +263,7 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 	}
 	settle, err := matchers.NewSettlement(matchers.SettlementConfig{
 		Window: cfg.Window, Zone: cfg.Zone, Fees: cfg.Fees, Rounding: cfg.Rounding,
-		Tolerance: cfg.SettlementTolerance, SameDay: cfg.SameDaySettlement,
+		Tolerance: cfg.SettlementTolerance, SameDay: cfg.SameDaySettlement, PerCompany: cfg.PerCompany,
 		LoadedFrom: cfg.Window.From.Add(-cfg.SettlementLookBack),
 	})
 	if err != nil {
@@ -301,10 +346,21 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 		"discrepancies", res.Stats.Discrepancies, "settlement_variances", len(variances),
 		"elapsed", time.Since(start).Round(time.Millisecond).String())
 	res.Settlements, res.Summary = days, summary.Lines()
+	if cfg.beforePublish != nil {
+		cfg.beforePublish()
+	}
+	// Publish only under the lock: without it, another run of the window
+	// may be writing the same directory.
+	if err := held.Check(ctx); err != nil {
+		if errors.Is(err, store.ErrLockLost) {
+			return res, lockLost(err)
+		}
+		return res, fmt.Errorf("run: checking the run lock: %w", err)
+	}
 	if err := dir.Finish(res.Summary, res.Settlements); err != nil {
 		return res, fmt.Errorf("run: writing reports: %w", err)
 	}
-	res.OutDir, res.Files, res.Warnings = cfg.OutDir, cfg.Formats.Files(), cfg.Warnings
+	res.OutDir, res.Files, res.Warnings, res.Skipped = cfg.OutDir, cfg.Formats.Files(), cfg.Warnings, cfg.Skipped
 	return res, nil
 }
 
@@ -338,4 +394,56 @@ func runFacts(cfg RunConfig) []reports.Fact {
 		reports.Fact{Label: "Totals", Value: "net for the merchant: money in counts positive, payouts and reversals negative"},
 		reports.Fact{Label: "Counts", Value: "ledger and provider counts cover every item of the window, failed and pending ones too; totals only what says money moved"},
 	)
+}
+
+// noProvider is a provider name no source can have: a run whose window holds
+// nothing with a source filters on it and so reads nothing.
+const noProvider reconcile.Provider = "(none)"
+
+// selectProviders picks the providers a run over every provider
+// reconciles: those configured and those with provider records in the
+// window read. A provider with ledger entries but no source would only
+// produce false "missing at provider" rows: it is skipped, with a warning
+// that says how to force it.
+func (c *RunConfig) selectProviders(ctx context.Context, st *store.Store) error {
+	read := c.Window.Grow(c.readBack())
+	present, err := st.Presence(ctx, read)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	var chosen []reconcile.Provider
+	for p, n := range present.Records {
+		if n > 0 {
+			chosen = append(chosen, p)
+		}
+	}
+	for _, p := range c.Configured {
+		if !slices.Contains(chosen, p) {
+			chosen = append(chosen, p)
+		}
+	}
+	var skipped []reconcile.Provider
+	for p, n := range present.Ledger {
+		if n > 0 && !slices.Contains(chosen, p) {
+			skipped = append(skipped, p)
+		}
+	}
+	byOrder := func(a, b reconcile.Provider) int {
+		return cmp.Or(cmp.Compare(reconcile.ProviderOrder(a), reconcile.ProviderOrder(b)), strings.Compare(string(a), string(b)))
+	}
+	slices.SortFunc(chosen, byOrder)
+	slices.SortFunc(skipped, byOrder)
+	last := c.Window.To.Add(-time.Nanosecond).In(c.Zone)
+	span := c.Window.From.In(c.Zone).Format(time.DateOnly) + " to " + last.Format(time.DateOnly)
+	for _, p := range skipped {
+		c.Warnings = append(c.Warnings, fmt.Sprintf(
+			"%s: no provider records for %s (%d ledger entries) and no pull configured, not reconciled; --provider %s to force",
+			p.DisplayName(), span, present.Ledger[p], p))
+	}
+	c.Skipped = skipped
+	if len(chosen) == 0 {
+		chosen = []reconcile.Provider{noProvider}
+	}
+	c.Providers = chosen
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/internal/testprov"
 	"github.com/mizani/reconcile/reports"
 	"github.com/mizani/reconcile/store"
 	"github.com/mizani/reconcile/store/pgtest"
@@ -40,7 +41,7 @@ func TestRunReadsBackToTheLastSettlement(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := Run(ctx, st, RunConfig{Window: monday, Zone: nairobi, Formats: reports.FormatCSV,
-				OutDir: t.TempDir(), SettlementLookBack: tt.lookBack})
+				OutDir: t.TempDir(), SettlementLookBack: tt.lookBack, PerCompany: []reconcile.Provider{testprov.KopoKopo}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/internal/testprov"
 	"github.com/mizani/reconcile/matchers"
 )
 
@@ -31,16 +32,16 @@ func benchInput(n int) ([]reconcile.LedgerEntry, []reconcile.Record, reconcile.W
 		t := w.From.Add(time.Duration(i) * step)
 		ref := fmt.Sprintf("ORD%08d", i)
 		amount := reconcile.Money{Minor: 100 * (1 + rng.Int64N(500000)), Currency: "KES"}
-		p := reconcile.Pixel
+		p := testprov.Pixel
 		if i%10 == 0 {
-			p = reconcile.KopoKopo
+			p = testprov.KopoKopo
 		}
 		ledger[i] = reconcile.LedgerEntry{ID: int64(i + 1), Reference: ref, Provider: p, Direction: reconcile.In,
 			Amount: amount, Status: reconcile.LedgerPaid, OccurredAt: t}
 		r := reconcile.Record{Provider: p, Kind: reconcile.KindPayment, TxID: fmt.Sprintf("TX%08d", i), MerchantRef: ref,
 			ProviderRef: fmt.Sprintf("Q%09d", i), Amount: amount, AmountKnown: true, Status: reconcile.StatusSucceeded,
 			OccurredAt: t.Add(time.Duration(rng.Int64N(int64(2 * time.Minute))))}
-		if p == reconcile.KopoKopo {
+		if p == testprov.KopoKopo {
 			r.MerchantRef, r.Counterparty = "", fmt.Sprintf("2547%08d", i)
 			ledger[i].CustomerPhone = "07" + r.Counterparty[4:]
 		}
@@ -68,7 +69,7 @@ func benchInput(n int) ([]reconcile.LedgerEntry, []reconcile.Record, reconcile.W
 func BenchmarkMatch1M(b *testing.B) {
 	const n = 1_000_000
 	ledger, recs, w := benchInput(n)
-	cfg := matchers.Config{Window: w, Now: w.To, HeuristicProviders: []reconcile.Provider{reconcile.KopoKopo}}
+	cfg := matchers.Config{Window: w, Now: w.To, HeuristicProviders: []reconcile.Provider{testprov.KopoKopo}}
 	b.ReportAllocs()
 	b.ResetTimer()
 	var st matchers.Stats
@@ -96,7 +97,7 @@ func TestMemoryBoundedByWindow(t *testing.T) {
 	t.Parallel()
 	const n = 200_000
 	ledger, recs, w := benchInput(n)
-	cfg := matchers.Config{Window: w, Now: w.To, HeuristicProviders: []reconcile.Provider{reconcile.KopoKopo}}
+	cfg := matchers.Config{Window: w, Now: w.To, HeuristicProviders: []reconcile.Provider{testprov.KopoKopo}}
 	st, err := matchers.Match(context.Background(), cfg, seq(ledger), seq(recs), &counter{})
 	if err != nil {
 		t.Fatal(err)

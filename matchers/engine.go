@@ -30,11 +30,6 @@ const (
 	DefaultStaleAfter = 24 * time.Hour
 )
 
-// DefaultHeuristicProviders are the providers a run pairs by amount, phone
-// and time when nothing else is configured: Kopo Kopo till payments carry
-// no merchant reference.
-var DefaultHeuristicProviders = []reconcile.Provider{reconcile.KopoKopo}
-
 // Output receives what a run finds. The run job writes it to CSV, XLSX and
 // the store. An error stops the run and is returned by Match.
 type Output interface {
@@ -626,6 +621,7 @@ func (e *engine) emitDiscrepancyAt(d reconcile.Discrepancy, l *ledgerNode, recs 
 		d.Ledger = &le
 	}
 	d.Records = records(recs)
+	Account(&d) // the bridge fields and Difference (summary.go)
 	e.stats.Discrepancies++
 	return e.out.Discrepancy(d)
 }

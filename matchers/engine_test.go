@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/internal/testprov"
 	"github.com/mizani/reconcile/matchers"
 )
 
@@ -26,7 +27,7 @@ var (
 // led is a paid 1,000.00 KES Kopo Kopo ledger entry at noon; mods adjust it.
 func led(ref string, mods ...func(*reconcile.LedgerEntry)) reconcile.LedgerEntry {
 	l := reconcile.LedgerEntry{
-		Reference: ref, Provider: reconcile.KopoKopo, Direction: reconcile.In,
+		Reference: ref, Provider: testprov.KopoKopo, Direction: reconcile.In,
 		Amount: reconcile.Money{Minor: 100000, Currency: "KES"}, Status: reconcile.LedgerPaid,
 		OccurredAt: noon,
 	}
@@ -40,7 +41,7 @@ func led(ref string, mods ...func(*reconcile.LedgerEntry)) reconcile.LedgerEntry
 // merchant reference ref; mods adjust it.
 func rec(tx, ref string, mods ...func(*reconcile.Record)) reconcile.Record {
 	r := reconcile.Record{
-		Provider: reconcile.KopoKopo, Kind: reconcile.KindPayment, TxID: tx, MerchantRef: ref,
+		Provider: testprov.KopoKopo, Kind: reconcile.KindPayment, TxID: tx, MerchantRef: ref,
 		Amount: reconcile.Money{Minor: 100000, Currency: "KES"}, AmountKnown: true,
 		Status: reconcile.StatusSucceeded, OccurredAt: noon,
 	}
@@ -152,7 +153,7 @@ func run(t *testing.T, ledger []reconcile.LedgerEntry, records []reconcile.Recor
 	}
 	slices.SortStableFunc(ledger, func(a, b reconcile.LedgerEntry) int { return a.OccurredAt.Compare(b.OccurredAt) })
 	slices.SortStableFunc(records, func(a, b reconcile.Record) int { return a.OccurredAt.Compare(b.OccurredAt) })
-	cfg := matchers.Config{Window: day, Now: day.To, HeuristicProviders: []reconcile.Provider{reconcile.KopoKopo}}
+	cfg := matchers.Config{Window: day, Now: day.To, HeuristicProviders: []reconcile.Provider{testprov.KopoKopo}}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -183,7 +184,7 @@ func TestMatchRules(t *testing.T) {
 		{"provider reference = provider ref", L{led("A1", func(l *reconcile.LedgerEntry) { l.ProviderReference = "PL9" })}, R{rec("T1", "", rProvRef("PL9"))}, noHeur, []string{"match A1 T1"}},
 		{"record before ledger", L{led("A1", lAt(time.Hour))}, R{rec("T1", "A1")}, nil, []string{"match A1 T1"}},
 		{"empty keys never match", L{led("A1")}, R{rec("T1", "")}, noHeur, []string{"missing_in_provider A1 -", "missing_in_ledger - T1"}},
-		{"other provider", L{led("A1")}, R{rec("T1", "A1", func(r *reconcile.Record) { r.Provider = reconcile.Pixel })}, nil,
+		{"other provider", L{led("A1")}, R{rec("T1", "A1", func(r *reconcile.Record) { r.Provider = testprov.Pixel })}, nil,
 			[]string{"missing_in_provider A1 -", "missing_in_ledger - T1"}},
 		{"other direction", L{led("A1")}, R{rec("T1", "A1", rKind(reconcile.KindPayout))}, nil,
 			[]string{"missing_in_provider A1 -", "missing_in_ledger - T1"}},

@@ -153,6 +153,10 @@ func (e *engine) judgeMain(l *ledgerNode, main []*recordNode, heuristic bool) er
 	case first.r.AmountKnown && first.r.Amount.Currency != l.e.Amount.Currency:
 		d.Kind = reconcile.CurrencyMismatch
 		d.Detail = fmt.Sprintf("%s; %s — a different currency%s", ledgerSays(l.e), providerSays(first), reversal)
+	case !first.r.AmountKnown && first.r.AmountSent != "":
+		// The provider sent an amount that cannot be read in the
+		// currency (more precise than it allows): reported, never rounded.
+		d.Detail = fmt.Sprintf("%s; %s%s", ledgerSays(l.e), unreadAmount(first.r), reversal)
 	case d.ProviderAmountKnown && d.ProviderAmount != d.LedgerAmount:
 		// Several main records always sum to the ledger amount (pickMain),
 		// so a mismatch concerns one record.
@@ -160,6 +164,9 @@ func (e *engine) judgeMain(l *ledgerNode, main []*recordNode, heuristic bool) er
 		short := "over"
 		if d.Difference < 0 {
 			short = "short"
+		}
+		if first.r.Partial && d.Difference < 0 {
+			short += ": a partial redemption"
 		}
 		d.Detail = fmt.Sprintf("%s; %s — %s %s%s", ledgerSays(l.e), providerSays(first), number(abs(d.Difference), d.Currency), short, reversal)
 	case reversed && l.e.Status == reconcile.LedgerRefunded:
@@ -393,6 +400,12 @@ func amountAndLabel(r *reconcile.Record) string {
 	if r.AmountKnown {
 		return r.Amount.Human() + " (" + label(r) + ")"
 	}
+	if r.AmountSent != "" {
+		if r.Amount.Currency == "" {
+			return r.AmountSent + " (" + label(r) + "; currency not reported)"
+		}
+		return fmt.Sprintf("%s (%s; more precise than %s allows)", r.AmountSent, label(r), r.Amount.Currency)
+	}
 	what := "a payment"
 	switch {
 	case r.Kind == reconcile.KindReversal:
@@ -401,6 +414,17 @@ func amountAndLabel(r *reconcile.Record) string {
 		what = "a payout"
 	}
 	return what + " (" + label(r) + "; amount not reported)"
+}
+
+// unreadAmount is "Pixel reported 200.50, more precise than XOF allows
+// (TR1, reference ORD1)": a record whose amount as sent (AmountSent) could
+// not be read in its currency.
+func unreadAmount(r *reconcile.Record) string {
+	name := r.Provider.DisplayName()
+	if r.Amount.Currency == "" {
+		return fmt.Sprintf("%s reported %s without a currency (%s)", name, r.AmountSent, label(r))
+	}
+	return fmt.Sprintf("%s reported %s, more precise than %s allows (%s)", name, r.AmountSent, r.Amount.Currency, label(r))
 }
 
 // label names a record the way its provider does: the provider reference

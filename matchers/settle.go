@@ -7,8 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/mizani/reconcile"
 )
 
@@ -107,6 +105,9 @@ type Settlement struct {
 	// wholeMerchant lists providers whose settlements name no account.
 	wholeMerchant map[reconcile.Provider]bool
 	bank          map[dayKey]int64
+	// reports lists providers with settlement records of their own; the
+	// bank credits of any other (Kora reports none) are its settlements.
+	reports map[reconcile.Provider]bool
 }
 
 type dayKey struct {
@@ -155,8 +156,9 @@ func NewSettlement(cfg SettlementConfig) (*Settlement, error) {
 		days:             make(map[dayKey]*dayTotals),
 		reversedPayments: make(map[txRef]reversedPayment),
 		reversalsOf:      make(map[txRef]bool),
-		wholeMerchant: wholeMerchant(cfg.PerCompany),
-		bank:          make(map[dayKey]int64),
+		wholeMerchant:    wholeMerchant(cfg.PerCompany),
+		reports:          make(map[reconcile.Provider]bool),
+		bank:             make(map[dayKey]int64),
 	}, nil
 }
 
@@ -182,12 +184,18 @@ func (s *Settlement) AddRecord(r reconcile.Record) error {
 		return nil
 	}
 	moved := r.Status == reconcile.StatusSucceeded || r.Status == reconcile.StatusReversed
-	if !moved {
+	if !moved || r.Amount.Currency == "" {
+		// A record whose currency is not known (the provider sends none
+		// and no ledger entry names it) belongs to no settlement row; the
+		// matcher reports it.
 		return nil
 	}
 	k := dayKey{r.Provider, r.Account, r.Amount.Currency, s.businessDay(r.OccurredAt)}
-	if r.Kind == reconcile.KindSettlement && r.Account == "" {
-		s.wholeMerchant[r.Provider] = true
+	if r.Kind == reconcile.KindSettlement {
+		s.reports[r.Provider] = true
+		if r.Account == "" {
+			s.wholeMerchant[r.Provider] = true
+		}
 	}
 	var amount int64
 	if r.AmountKnown {
@@ -225,8 +233,14 @@ func (s *Settlement) AddRecord(r reconcile.Record) error {
 }
 
 // fee is the fee on one payment, payout or reversal: the provider's own
-// figure when it reports one, else the schedule's (payments only).
+// figure when it reports one (none when the payer paid it on top,
+// Record.FeeOnPayer), else the schedule's (payments only).
 func (s *Settlement) fee(r reconcile.Record) (int64, error) {
+	if r.FeeKnown && r.FeeOnPayer {
+		// The payer paid the fee on top of the amount: the merchant's net
+		// is the whole amount.
+		return 0, nil
+	}
 	if r.FeeKnown {
 		if r.Fee.Currency != r.Amount.Currency || (r.VAT.Minor != 0 && r.VAT.Currency != r.Amount.Currency) {
 			return 0, fmt.Errorf("%s %s %s: fee in %s, VAT in %s, amount in %s",
@@ -267,17 +281,34 @@ func (s *Settlement) AddBankLine(b reconcile.BankLine) error {
 // day, and the settlement_variance discrepancies, sorted by day, provider,
 // account and currency.
 func (s *Settlement) Result() ([]reconcile.SettlementDay, []reconcile.Discrepancy) {
+	// A provider that reports no settlements of its own (Kora) but whose
+	// bank credits are imported is settled by those credits: they are
+	// compared with what it owes, per provider and currency (a bank credit
+	// names no account).
+	bankOnly := make(map[reconcile.Provider]bool)
+	for k := range s.bank {
+		if !s.reports[k.p] {
+			bankOnly[k.p] = true
+		}
+	}
 	days := make(map[dayKey]dayTotals, len(s.days))
 	for k, t := range s.days {
-		if s.wholeMerchant[k.p] {
+		if s.wholeMerchant[k.p] || bankOnly[k.p] {
 			k.account = ""
 		}
 		days[k] = add(days[k], *t)
 	}
+	for k, amount := range s.bank {
+		if bankOnly[k.p] {
+			t := days[k]
+			t.settled += amount
+			days[k] = t
+		}
+	}
 	for ref, rp := range s.reversedPayments {
 		if !s.reversalsOf[ref] {
 			k := rp.k
-			if s.wholeMerchant[k.p] {
+			if s.wholeMerchant[k.p] || bankOnly[k.p] {
 				k.account = ""
 			}
 			t := days[k]

@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/internal/testprov"
 	"github.com/mizani/reconcile/matchers"
 )
 
@@ -43,7 +44,7 @@ func method(m string) func(*reconcile.Record) { return func(r *reconcile.Record)
 func TestSettlement(t *testing.T) {
 	t.Parallel()
 	window := reconcile.Window{From: eat(2, 0, 0).UTC(), To: eat(4, 0, 0).UTC()}
-	s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: window, Zone: nairobi, Tolerance: 100})
+	s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: window, Zone: nairobi, Fees: testFees(), PerCompany: perCompany, Tolerance: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,30 +52,30 @@ func TestSettlement(t *testing.T) {
 	ngn := func(minor int64) reconcile.Money { return reconcile.Money{Minor: minor, Currency: "NGN"} }
 	recs := []reconcile.Record{
 		// iKhokha, account E1: 1,000.00 by card on the margin day opens the balance.
-		settleRec(reconcile.IKhokha, reconcile.KindPayment, "I1", zar(100000), eat(1, 10, 0), method("card")),
+		settleRec(testprov.IKhokha, reconcile.KindPayment, "I1", zar(100000), eat(1, 10, 0), method("card")),
 		// 2 March: it is settled; new takings by EFT and international card; a refund.
-		settleRec(reconcile.IKhokha, reconcile.KindSettlement, "IS1", zar(97150), eat(2, 6, 0)),
-		settleRec(reconcile.IKhokha, reconcile.KindPayment, "I2", zar(20000), eat(2, 9, 0), method("eft")),
-		settleRec(reconcile.IKhokha, reconcile.KindPayment, "I3", zar(10000), eat(2, 23, 59), method("international_card")),
-		settleRec(reconcile.IKhokha, reconcile.KindReversal, "IR1", zar(-5000), eat(2, 12, 0), func(r *reconcile.Record) { r.RelatedTxID = "I0" }),
-		settleRec(reconcile.IKhokha, reconcile.KindPayment, "I4", zar(7000), eat(2, 13, 0), rStatus(reconcile.StatusFailed)),
+		settleRec(testprov.IKhokha, reconcile.KindSettlement, "IS1", zar(97150), eat(2, 6, 0)),
+		settleRec(testprov.IKhokha, reconcile.KindPayment, "I2", zar(20000), eat(2, 9, 0), method("eft")),
+		settleRec(testprov.IKhokha, reconcile.KindPayment, "I3", zar(10000), eat(2, 23, 59), method("international_card")),
+		settleRec(testprov.IKhokha, reconcile.KindReversal, "IR1", zar(-5000), eat(2, 12, 0), func(r *reconcile.Record) { r.RelatedTxID = "I0" }),
+		settleRec(testprov.IKhokha, reconcile.KindPayment, "I4", zar(7000), eat(2, 13, 0), rStatus(reconcile.StatusFailed)),
 		// 3 March: the settlement falls 2.75 short.
-		settleRec(reconcile.IKhokha, reconcile.KindSettlement, "IS2", zar(24000), eat(3, 6, 0)),
+		settleRec(testprov.IKhokha, reconcile.KindSettlement, "IS2", zar(24000), eat(3, 6, 0)),
 		// Kora reports its own fee and VAT.
-		settleRec(reconcile.Kora, reconcile.KindPayment, "K1", ngn(500000), eat(2, 11, 0), func(r *reconcile.Record) {
+		settleRec(testprov.Kora, reconcile.KindPayment, "K1", ngn(500000), eat(2, 11, 0), func(r *reconcile.Record) {
 			r.Account, r.Fee, r.VAT, r.FeeKnown = "", ngn(7500), ngn(563), true
 		}),
 		// Kopo Kopo: two tills, settled as one merchant; one payment reversed
 		// by status only, another by status and by a reversal record.
-		settleRec(reconcile.KopoKopo, reconcile.KindPayment, "Q1", kes(600000), eat(2, 8, 0), func(r *reconcile.Record) { r.Account = "T1" }),
-		settleRec(reconcile.KopoKopo, reconcile.KindPayment, "Q2", kes(400000), eat(2, 9, 0), func(r *reconcile.Record) { r.Account = "T2" }),
-		settleRec(reconcile.KopoKopo, reconcile.KindPayment, "Q3", kes(10000), eat(2, 9, 30), func(r *reconcile.Record) { r.Account, r.Status = "T2", reconcile.StatusReversed }),
-		settleRec(reconcile.KopoKopo, reconcile.KindPayment, "Q4", kes(20000), eat(2, 9, 40), func(r *reconcile.Record) { r.Account, r.Status = "T2", reconcile.StatusReversed }),
-		settleRec(reconcile.KopoKopo, reconcile.KindReversal, "QR4", kes(20000), eat(2, 10, 0), func(r *reconcile.Record) { r.Account, r.RelatedTxID = "T2", "Q4" }),
-		settleRec(reconcile.KopoKopo, reconcile.KindPayout, "QP1", kes(50000), eat(2, 11, 0), func(r *reconcile.Record) { r.Account = "T1" }),
-		settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "QS1", kes(950000), eat(3, 10, 0), func(r *reconcile.Record) { r.Account = "" }),
+		settleRec(testprov.KopoKopo, reconcile.KindPayment, "Q1", kes(600000), eat(2, 8, 0), func(r *reconcile.Record) { r.Account = "T1" }),
+		settleRec(testprov.KopoKopo, reconcile.KindPayment, "Q2", kes(400000), eat(2, 9, 0), func(r *reconcile.Record) { r.Account = "T2" }),
+		settleRec(testprov.KopoKopo, reconcile.KindPayment, "Q3", kes(10000), eat(2, 9, 30), func(r *reconcile.Record) { r.Account, r.Status = "T2", reconcile.StatusReversed }),
+		settleRec(testprov.KopoKopo, reconcile.KindPayment, "Q4", kes(20000), eat(2, 9, 40), func(r *reconcile.Record) { r.Account, r.Status = "T2", reconcile.StatusReversed }),
+		settleRec(testprov.KopoKopo, reconcile.KindReversal, "QR4", kes(20000), eat(2, 10, 0), func(r *reconcile.Record) { r.Account, r.RelatedTxID = "T2", "Q4" }),
+		settleRec(testprov.KopoKopo, reconcile.KindPayout, "QP1", kes(50000), eat(2, 11, 0), func(r *reconcile.Record) { r.Account = "T1" }),
+		settleRec(testprov.KopoKopo, reconcile.KindSettlement, "QS1", kes(950000), eat(3, 10, 0), func(r *reconcile.Record) { r.Account = "" }),
 		// After the window: ignored.
-		settleRec(reconcile.IKhokha, reconcile.KindPayment, "I9", zar(100000), eat(4, 0, 0), method("card")),
+		settleRec(testprov.IKhokha, reconcile.KindPayment, "I9", zar(100000), eat(4, 0, 0), method("card")),
 	}
 	for _, r := range recs {
 		if err := s.AddRecord(r); err != nil {
@@ -82,7 +83,7 @@ func TestSettlement(t *testing.T) {
 		}
 	}
 	bank := []reconcile.BankLine{
-		{ValueDate: time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC), Amount: kes(930000), Provider: reconcile.KopoKopo},
+		{ValueDate: time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC), Amount: kes(930000), Provider: testprov.KopoKopo},
 		{ValueDate: time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC), Amount: kes(5000), Provider: ""},
 	}
 	for _, b := range bank {
@@ -99,14 +100,14 @@ func TestSettlement(t *testing.T) {
 	// carried into what later settlements owe.
 	want := []reconcile.SettlementDay{
 		// Fees: 2% of 200.00 = 4.00, 3.25% of 100.00 = 3.25. Net 300 − 7.25 − 50 = 242.75.
-		{Provider: reconcile.IKhokha, Account: "E1", Currency: "ZAR", Day: d2, Transactions: 2, Gross: 30000, Fees: 725, Reversals: 5000,
+		{Provider: testprov.IKhokha, Account: "E1", Currency: "ZAR", Day: d2, Transactions: 2, Gross: 30000, Fees: 725, Reversals: 5000,
 			NetExpected: 24275, Settled: 97150, Variance: 0, Unsettled: 24275},
-		{Provider: reconcile.IKhokha, Account: "E1", Currency: "ZAR", Day: d3, Settled: 24000, Variance: -275, Unsettled: 0},
+		{Provider: testprov.IKhokha, Account: "E1", Currency: "ZAR", Day: d3, Settled: 24000, Variance: -275, Unsettled: 0},
 		// Gross 10,300.00 (Q3 and Q4 were received, then reversed); reversals 100 + 200; payout 500.
-		{Provider: reconcile.KopoKopo, Account: "", Currency: "KES", Day: d2, Transactions: 5, Gross: 1030000, Reversals: 30000, Payouts: 50000,
+		{Provider: testprov.KopoKopo, Account: "", Currency: "KES", Day: d2, Transactions: 5, Gross: 1030000, Reversals: 30000, Payouts: 50000,
 			NetExpected: 950000, Unsettled: 950000},
-		{Provider: reconcile.KopoKopo, Account: "", Currency: "KES", Day: d3, Settled: 950000, Unsettled: 0},
-		{Provider: reconcile.Kora, Account: "", Currency: "NGN", Day: d2, Transactions: 1, Gross: 500000, Fees: 8063,
+		{Provider: testprov.KopoKopo, Account: "", Currency: "KES", Day: d3, Settled: 950000, Unsettled: 0},
+		{Provider: testprov.Kora, Account: "", Currency: "NGN", Day: d2, Transactions: 1, Gross: 500000, Fees: 8063,
 			NetExpected: 491937, Unsettled: 491937},
 	}
 	if len(rows) != len(want) {
@@ -157,32 +158,32 @@ func TestSettlementMarginOpensTheBalance(t *testing.T) {
 		wantDiscs    int
 	}{
 		{"T+1, settled in full", false, []reconcile.Record{
-			settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S1", kes(100000), eat(1, 6, 0), whole), // for 28 Feb
-			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P1", kes(100000), eat(1, 12, 0), whole),
-			settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S2", kes(100000), eat(2, 6, 0), whole), // for 1 March
-			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P2", kes(100000), eat(2, 12, 0), whole),
+			settleRec(testprov.KopoKopo, reconcile.KindSettlement, "S1", kes(100000), eat(1, 6, 0), whole), // for 28 Feb
+			settleRec(testprov.KopoKopo, reconcile.KindPayment, "P1", kes(100000), eat(1, 12, 0), whole),
+			settleRec(testprov.KopoKopo, reconcile.KindSettlement, "S2", kes(100000), eat(2, 6, 0), whole), // for 1 March
+			settleRec(testprov.KopoKopo, reconcile.KindPayment, "P2", kes(100000), eat(2, 12, 0), whole),
 		}, 0, 100000, 0},
 		{"T+1, 500.00 short", false, []reconcile.Record{
-			settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S1", kes(100000), eat(1, 6, 0), whole),
-			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P1", kes(100000), eat(1, 12, 0), whole),
-			settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S2", kes(50000), eat(2, 6, 0), whole),
-			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P2", kes(100000), eat(2, 12, 0), whole),
+			settleRec(testprov.KopoKopo, reconcile.KindSettlement, "S1", kes(100000), eat(1, 6, 0), whole),
+			settleRec(testprov.KopoKopo, reconcile.KindPayment, "P1", kes(100000), eat(1, 12, 0), whole),
+			settleRec(testprov.KopoKopo, reconcile.KindSettlement, "S2", kes(50000), eat(2, 6, 0), whole),
+			settleRec(testprov.KopoKopo, reconcile.KindPayment, "P2", kes(100000), eat(2, 12, 0), whole),
 		}, -50000, 100000, 1},
 		{"T+1, no settlement in the margin", false, []reconcile.Record{
-			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P1", kes(100000), eat(1, 12, 0), whole),
-			settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S2", kes(100000), eat(2, 6, 0), whole),
-			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P2", kes(100000), eat(2, 12, 0), whole),
+			settleRec(testprov.KopoKopo, reconcile.KindPayment, "P1", kes(100000), eat(1, 12, 0), whole),
+			settleRec(testprov.KopoKopo, reconcile.KindSettlement, "S2", kes(100000), eat(2, 6, 0), whole),
+			settleRec(testprov.KopoKopo, reconcile.KindPayment, "P2", kes(100000), eat(2, 12, 0), whole),
 		}, 0, 100000, 0},
 		{"same day, settled in full", true, []reconcile.Record{
-			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P1", kes(100000), eat(1, 12, 0), whole),
-			settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S1", kes(100000), eat(1, 20, 0), whole),
-			settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P2", kes(100000), eat(2, 12, 0), whole),
-			settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S2", kes(100000), eat(2, 20, 0), whole),
+			settleRec(testprov.KopoKopo, reconcile.KindPayment, "P1", kes(100000), eat(1, 12, 0), whole),
+			settleRec(testprov.KopoKopo, reconcile.KindSettlement, "S1", kes(100000), eat(1, 20, 0), whole),
+			settleRec(testprov.KopoKopo, reconcile.KindPayment, "P2", kes(100000), eat(2, 12, 0), whole),
+			settleRec(testprov.KopoKopo, reconcile.KindSettlement, "S2", kes(100000), eat(2, 20, 0), whole),
 		}, 0, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: window, Zone: nairobi, SameDay: tt.sameDay})
+			s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: window, Zone: nairobi, Fees: testFees(), PerCompany: perCompany, SameDay: tt.sameDay})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -212,10 +213,10 @@ func TestSettlementPeriods(t *testing.T) {
 	kes := func(minor int64) reconcile.Money { return reconcile.Money{Minor: minor, Currency: "KES"} }
 	whole := func(r *reconcile.Record) { r.Account = "" }
 	pay := func(tx string, minor int64, day int) reconcile.Record {
-		return settleRec(reconcile.KopoKopo, reconcile.KindPayment, tx, kes(minor), eat(day, 12, 0), whole)
+		return settleRec(testprov.KopoKopo, reconcile.KindPayment, tx, kes(minor), eat(day, 12, 0), whole)
 	}
 	settle := func(tx string, minor int64, day int) reconcile.Record {
-		return settleRec(reconcile.KopoKopo, reconcile.KindSettlement, tx, kes(minor), eat(day, 6, 0), whole)
+		return settleRec(testprov.KopoKopo, reconcile.KindSettlement, tx, kes(minor), eat(day, 6, 0), whole)
 	}
 	tests := []struct {
 		name string
@@ -237,7 +238,7 @@ func TestSettlementPeriods(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			details := func(w reconcile.Window) []string {
-				s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: w, Zone: nairobi})
+				s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: w, Zone: nairobi, Fees: testFees(), PerCompany: perCompany})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -279,7 +280,7 @@ func dumpRows(rows []reconcile.SettlementDay) string {
 func TestSettlementFeeRounding(t *testing.T) {
 	t.Parallel()
 	window := reconcile.Window{From: eat(2, 0, 0).UTC(), To: eat(3, 0, 0).UTC()}
-	fees := matchers.FeeSchedule{reconcile.Pixel: {
+	fees := matchers.FeeSchedule{testprov.Pixel: {
 		"":     {Percent: decimal.RequireFromString("2")},
 		"card": {Percent: decimal.RequireFromString("1.5"), Fixed: 300},
 	}}
@@ -303,11 +304,11 @@ func TestSettlementFeeRounding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: window, Zone: nairobi, Fees: fees, Rounding: tt.rule})
+			s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: window, Zone: nairobi, PerCompany: perCompany, Fees: fees, Rounding: tt.rule})
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := settleRec(reconcile.Pixel, reconcile.KindPayment, "P1", zar(tt.amount), eat(2, 12, 0), method(tt.method))
+			r := settleRec(testprov.Pixel, reconcile.KindPayment, "P1", zar(tt.amount), eat(2, 12, 0), method(tt.method))
 			if err := s.AddRecord(r); err != nil {
 				t.Fatal(err)
 			}
@@ -329,18 +330,18 @@ func TestSettlementErrors(t *testing.T) {
 	}{
 		{"no zone", matchers.SettlementConfig{Window: window}, "Zone is required"},
 		{"empty window", matchers.SettlementConfig{Zone: nairobi}, "empty window"},
-		{"bad rounding", matchers.SettlementConfig{Window: window, Zone: nairobi, Rounding: "sideways"}, `unknown rounding rule "sideways"`},
-		{"negative tolerance", matchers.SettlementConfig{Window: window, Zone: nairobi, Tolerance: -1}, "Tolerance must not be negative"},
+		{"bad rounding", matchers.SettlementConfig{Window: window, Zone: nairobi, Fees: testFees(), PerCompany: perCompany, Rounding: "sideways"}, `unknown rounding rule "sideways"`},
+		{"negative tolerance", matchers.SettlementConfig{Window: window, Zone: nairobi, Fees: testFees(), PerCompany: perCompany, Tolerance: -1}, "Tolerance must not be negative"},
 	} {
 		if _, err := matchers.NewSettlement(tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want %q", tt.name, err, tt.want)
 		}
 	}
-	s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: window, Zone: nairobi})
+	s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: window, Zone: nairobi, Fees: testFees(), PerCompany: perCompany})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := settleRec(reconcile.Kora, reconcile.KindPayment, "K1", zar(100), eat(2, 12, 0), func(r *reconcile.Record) {
+	r := settleRec(testprov.Kora, reconcile.KindPayment, "K1", zar(100), eat(2, 12, 0), func(r *reconcile.Record) {
 		r.Fee, r.FeeKnown = reconcile.Money{Minor: 1, Currency: "NGN"}, true
 	})
 	if err := s.AddRecord(r); err == nil || !strings.Contains(err.Error(), "kora payment K1: fee in NGN") {
@@ -356,7 +357,7 @@ func TestTapFeedsSettlement(t *testing.T) {
 	if got, want := cfg.LookAround(), day.Grow(24*time.Hour); got != want {
 		t.Errorf("LookAround %s, want %s", got, want)
 	}
-	s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: day, Zone: time.UTC})
+	s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: day, Zone: time.UTC, Fees: testFees(), PerCompany: perCompany})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,14 +387,14 @@ func TestTapFeedsSettlement(t *testing.T) {
 func TestSettlementBeyondTheLookBack(t *testing.T) {
 	t.Parallel()
 	window := reconcile.Window{From: eat(9, 0, 0).UTC(), To: eat(10, 0, 0).UTC()}
-	s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: window, Zone: nairobi, LoadedFrom: eat(2, 0, 0).UTC()})
+	s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: window, Zone: nairobi, Fees: testFees(), PerCompany: perCompany, LoadedFrom: eat(2, 0, 0).UTC()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	kes := reconcile.Money{Minor: 70000, Currency: "KES"}
 	for _, r := range []reconcile.Record{
-		settleRec(reconcile.KopoKopo, reconcile.KindPayment, "P1", kes, eat(5, 12, 0)),
-		settleRec(reconcile.KopoKopo, reconcile.KindSettlement, "S1", reconcile.Money{Minor: 90000, Currency: "KES"}, eat(9, 6, 0)),
+		settleRec(testprov.KopoKopo, reconcile.KindPayment, "P1", kes, eat(5, 12, 0)),
+		settleRec(testprov.KopoKopo, reconcile.KindSettlement, "S1", reconcile.Money{Minor: 90000, Currency: "KES"}, eat(9, 6, 0)),
 	} {
 		if err := s.AddRecord(r); err != nil {
 			t.Fatal(err)
@@ -406,3 +407,16 @@ func TestSettlementBeyondTheLookBack(t *testing.T) {
 		t.Fatalf("discrepancies %+v\nwant one saying %q", discs, want)
 	}
 }
+
+// testFees is the fee schedule the settlement tests assume: iKhokha's
+// published rates, as its registration gives them to a run.
+func testFees() matchers.FeeSchedule {
+	return matchers.FeeSchedule{testprov.IKhokha: {
+		"eft":                {Percent: decimal.RequireFromString("2")},
+		"card":               {Percent: decimal.RequireFromString("2.85")},
+		"international_card": {Percent: decimal.RequireFromString("3.25")},
+	}}
+}
+
+// perCompany are the providers that settle per company in the tests (Kopo Kopo).
+var perCompany = []reconcile.Provider{testprov.KopoKopo}

@@ -8,20 +8,20 @@ import (
 )
 
 // Summary accumulates the summary report: one line per provider and
-// currency over the items of a run's window. It is an UnreportedOutput, so
-// it can sit beside the report writers (see Tee) and count the items that
-// needed no report too, and it takes settlement_variance discrepancies the
-// same way. Ledger and provider counts cover every item of the window;
-// matched and discrepancy counts what was reported.
+// currency, each a reconciliation statement that bridges the ledger total to
+// the provider total kind by kind (see reconcile.SummaryLine for the
+// definitions). It is an UnreportedOutput, so it can sit beside the report
+// writers (see Tee) and count the items that needed no report too, and it
+// takes settlement_variance discrepancies the same way, as a second bridge.
 //
-// Totals are net minor units from the merchant's point of view: money in
-// counts positive, payouts and reversals negative. Ledger and provider
-// totals count only what says money moved (ledger paid — a refunded entry
-// nets to nothing, as its payment and reversal do; records succeeded or
-// reversed, with an amount reported). A ledger entry counts
-// once, even when duplicate payments name it. The discrepancy total is the
-// amount at stake: the difference for amount_mismatch and
-// settlement_variance, else the ledger amount, else the provider amount.
+// Counts (LedgerCount, ProviderCount) cover every item whose own time is in
+// the window, as Stats counts them. Totals cover the money of the matches
+// and discrepancies reported in the window — each report belongs to exactly
+// one window, so the summaries of consecutive windows add up — and every
+// discrepancy's Difference is what it adds to the provider total less what
+// it adds to the ledger total (Account). A match adds the same amount to
+// both. Hence, per line, LedgerTotal + DiscrepancyTotal = ProviderTotal to
+// the minor unit, whatever the input.
 type Summary struct {
 	window reconcile.Window
 	lines  map[sumKey]*reconcile.SummaryLine
@@ -33,9 +33,9 @@ type sumKey struct {
 }
 
 // NewSummary returns an empty Summary of the run over window. Ledger and
-// provider counts and totals take the items whose own time lies in window —
-// as Stats counts them, so that consecutive windows add up — while a report
-// counts in the window it is filed under, whatever the times of its items.
+// provider counts take the items whose own time lies in window — as Stats
+// counts them — while totals take the items of the reports filed under it,
+// whatever their times.
 func NewSummary(window reconcile.Window) *Summary {
 	return &Summary{window: window, lines: make(map[sumKey]*reconcile.SummaryLine)}
 }
@@ -50,72 +50,184 @@ func (s *Summary) line(p reconcile.Provider, c reconcile.Currency) *reconcile.Su
 	return l
 }
 
-func (s *Summary) addLedger(e *reconcile.LedgerEntry) {
-	if !s.window.Contains(e.OccurredAt) {
-		return
+// countLedger counts e when its own time is in the window.
+func (s *Summary) countLedger(e *reconcile.LedgerEntry) {
+	if s.window.Contains(e.OccurredAt) {
+		s.line(e.Provider, e.Amount.Currency).LedgerCount++
 	}
-	l := s.line(e.Provider, e.Amount.Currency)
-	l.LedgerCount++
-	l.LedgerTotal += moved(e)
 }
 
-func (s *Summary) addRecords(recs []reconcile.Record) {
+// countRecords counts the records whose own time is in the window.
+func (s *Summary) countRecords(recs []reconcile.Record) {
 	for _, r := range recs {
-		if !s.window.Contains(r.OccurredAt) {
-			continue
-		}
-		l := s.line(r.Provider, r.Amount.Currency)
-		l.ProviderCount++
-		if r.AmountKnown && (r.Status == reconcile.StatusSucceeded || r.Status == reconcile.StatusReversed) {
-			l.ProviderTotal += signed(abs(r.Amount.Minor), r.Direction())
+		if s.window.Contains(r.OccurredAt) {
+			s.line(r.Provider, r.Amount.Currency).ProviderCount++
 		}
 	}
 }
 
-// Match counts m. It never fails.
+// Match counts m. A match adds the ledger's amount to both totals: the
+// engine matched its records at that amount (they sum to it, or the
+// provider reported no amount and confirmed it by reference and status).
+// It never fails.
 func (s *Summary) Match(m reconcile.Match) error {
-	s.addLedger(&m.Ledger)
-	s.addRecords(m.Records)
+	s.countLedger(&m.Ledger)
+	s.countRecords(m.Records)
 	l := s.line(m.Ledger.Provider, m.Ledger.Amount.Currency)
 	l.MatchedCount++
-	l.MatchedTotal += moved(&m.Ledger)
+	amt := moved(&m.Ledger)
+	l.MatchedTotal += amt
+	l.LedgerTotal += amt
+	l.ProviderTotal += amt
+	if m.Ledger.Status == reconcile.LedgerPaid {
+		l.LedgerPaid++
+	}
+	for i := range m.Records {
+		if movedMoney(&m.Records[i]) {
+			l.ProviderMoved++
+		}
+	}
 	return nil
 }
 
-// Discrepancy counts d. It never fails.
+// Discrepancy counts d, accounting it first (Account) if that was not done.
+// A settlement_variance goes to the second bridge only. It never fails.
 func (s *Summary) Discrepancy(d reconcile.Discrepancy) error {
-	if d.Ledger != nil && d.Kind != reconcile.DuplicatePayment {
-		s.addLedger(d.Ledger)
+	if d.Kind == reconcile.SettlementVariance {
+		l := s.line(d.Provider, d.Currency)
+		step := &l.Bridge[reconcile.KindIndex(d.Kind)]
+		step.Count++
+		step.Amount += d.Difference
+		return nil
 	}
-	s.addRecords(d.Records)
+	if d.Ledger != nil && d.Kind != reconcile.DuplicatePayment {
+		s.countLedger(d.Ledger)
+	}
+	s.countRecords(d.Records)
+	if d.ProviderCurrency == "" {
+		Account(&d)
+	}
+	k := reconcile.KindIndex(d.Kind)
 	l := s.line(d.Provider, d.Currency)
 	l.DiscrepancyCount++
-	switch {
-	case d.Kind == reconcile.AmountMismatch || d.Kind == reconcile.SettlementVariance:
-		l.DiscrepancyTotal += abs(d.Difference)
-	case d.Ledger != nil:
-		l.DiscrepancyTotal += d.LedgerAmount
-	default:
-		l.DiscrepancyTotal += d.ProviderAmount
+	l.LedgerTotal += d.LedgerCounted
+	l.DiscrepancyTotal += d.Difference
+	if d.Ledger != nil && d.Kind != reconcile.DuplicatePayment && d.Ledger.Status == reconcile.LedgerPaid {
+		l.LedgerPaid++
+	}
+	pl := l
+	if d.ProviderCurrency != d.Currency {
+		// The provider's money is in another currency: it joins that
+		// currency's line, and leaves nothing in this one.
+		pl = s.line(d.Provider, d.ProviderCurrency)
+		pl.DiscrepancyTotal += d.ProviderCounted
+		pl.Bridge[k].Count++
+		pl.Bridge[k].Amount += d.ProviderCounted
+	}
+	pl.ProviderTotal += d.ProviderCounted
+	for i := range d.Records {
+		if r := &d.Records[i]; r.Amount.Currency == d.ProviderCurrency && movedMoney(r) {
+			pl.ProviderMoved++
+		}
+	}
+	if k >= 0 {
+		l.Bridge[k].Count++
+		l.Bridge[k].Amount += d.Difference
 	}
 	return nil
 }
 
-// Lines returns the summary sorted by provider (in reconcile.Providers
+// Account fills the bridge fields of a discrepancy of the matcher from its
+// ledger entry and records: ProviderCurrency, LedgerCounted, ProviderCounted
+// and Difference. The engine accounts every discrepancy it reports; a
+// settlement_variance (settled − owed) is left as it is, but for its
+// ProviderCurrency.
+//
+//   - LedgerCounted is the entry's amount when it says paid (negative for a
+//     payout), else nothing; a duplicate_payment's entry is context only (its
+//     match counts it), so nothing.
+//   - ProviderCurrency is the currency of the first record with an amount
+//     reported, else Currency.
+//   - ProviderCounted sums the records in ProviderCurrency that say money
+//     moved: a succeeded payment or payout, a succeeded reversal (negative),
+//     a payment marked reversed when a reversal of it is listed too (the
+//     reversal then takes the money back; marked reversed without one, it
+//     nets to nothing). Amounts not reported count nothing.
+//   - Difference = ProviderCounted − LedgerCounted when both are in
+//     Currency; when the provider's currency differs, only −LedgerCounted is
+//     in Currency (ProviderCounted joins the provider currency's line).
+//
+// So a duplicate shows its extra money, a reversal what was reversed, a
+// missing side its full amount and a side that moved no money (pending,
+// failed, not reported) nothing.
+func Account(d *reconcile.Discrepancy) {
+	if d.Kind == reconcile.SettlementVariance {
+		d.ProviderCurrency = cmp.Or(d.ProviderCurrency, d.Currency)
+		return
+	}
+	d.LedgerCounted = 0
+	if d.Ledger != nil && d.Kind != reconcile.DuplicatePayment {
+		d.LedgerCounted = moved(d.Ledger)
+	}
+	d.ProviderCurrency = d.Currency
+	for i := range d.Records {
+		if r := &d.Records[i]; r.AmountKnown && r.Amount.Currency != "" {
+			d.ProviderCurrency = r.Amount.Currency
+			break
+		}
+	}
+	d.ProviderCounted = 0
+	for i := range d.Records {
+		r := &d.Records[i]
+		if r.Amount.Currency != d.ProviderCurrency {
+			continue
+		}
+		if r.Status == reconcile.StatusReversed && r.Kind != reconcile.KindReversal && !reversalListed(d.Records, r) {
+			continue
+		}
+		d.ProviderCounted += counted(r)
+	}
+	if d.ProviderCurrency == d.Currency {
+		d.Difference = d.ProviderCounted - d.LedgerCounted
+	} else {
+		d.Difference = -d.LedgerCounted
+	}
+}
+
+// movedMoney reports whether a record says money moved: it succeeded or
+// was reversed (after it moved), with an amount reported.
+func movedMoney(r *reconcile.Record) bool {
+	return r.AmountKnown && (r.Status == reconcile.StatusSucceeded || r.Status == reconcile.StatusReversed)
+}
+
+// counted is what a record adds to the provider total when it says money
+// moved: its amount, negative for payouts and reversals.
+func counted(r *reconcile.Record) int64 {
+	if !movedMoney(r) {
+		return 0
+	}
+	return signed(abs(r.Amount.Minor), r.Direction())
+}
+
+// reversalListed reports whether recs list a reversal of payment p.
+func reversalListed(recs []reconcile.Record, p *reconcile.Record) bool {
+	for i := range recs {
+		if r := &recs[i]; r.Kind == reconcile.KindReversal && p.TxID != "" && r.RelatedTxID == p.TxID {
+			return true
+		}
+	}
+	return false
+}
+
+// Lines returns the summary sorted by provider (in reconcile.Providers()
 // order, unknown providers after, by name) and currency.
 func (s *Summary) Lines() []reconcile.SummaryLine {
 	out := make([]reconcile.SummaryLine, 0, len(s.lines))
 	for _, l := range s.lines {
 		out = append(out, *l)
 	}
-	rank := func(p reconcile.Provider) int {
-		if i := slices.Index(reconcile.Providers, p); i >= 0 {
-			return i
-		}
-		return len(reconcile.Providers)
-	}
 	slices.SortFunc(out, func(a, b reconcile.SummaryLine) int {
-		return cmp.Or(cmp.Compare(rank(a.Provider), rank(b.Provider)), cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Currency, b.Currency))
+		return cmp.Or(cmp.Compare(reconcile.ProviderOrder(a.Provider), reconcile.ProviderOrder(b.Provider)), cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Currency, b.Currency))
 	})
 	return out
 }
@@ -174,12 +286,13 @@ func (t tee) Discrepancy(d reconcile.Discrepancy) error {
 // Unreported counts an item of the window that needed no report in it — a
 // failed, cancelled or pending item, or one of a report filed under another
 // window (a payment received at 00:01 for a sale booked at 23:59) — in the
-// counts and, when it says money moved, the totals.
+// counts. Its money, if any, is in the totals of the window its report is
+// filed under.
 func (s *Summary) Unreported(l *reconcile.LedgerEntry, r *reconcile.Record) {
 	switch {
 	case l != nil:
-		s.addLedger(l)
+		s.countLedger(l)
 	case r != nil:
-		s.addRecords([]reconcile.Record{*r})
+		s.countRecords([]reconcile.Record{*r})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/internal/testprov"
 	"github.com/mizani/reconcile/matchers"
 )
 
@@ -17,7 +18,7 @@ func TestSummary(t *testing.T) {
 		led("A3"),                  // missing_in_provider
 		led("A4", lStatus(reconcile.LedgerFailed)), // quiet: counted, no money moved
 		led("A5"), // matched, plus a duplicate
-		led("P1", func(l *reconcile.LedgerEntry) { l.Direction, l.Provider = reconcile.Out, reconcile.Pixel }), // payout matched
+		led("P1", func(l *reconcile.LedgerEntry) { l.Direction, l.Provider = reconcile.Out, testprov.Pixel }), // payout matched
 	}
 	recs := []reconcile.Record{
 		rec("T1", "A1"),
@@ -26,7 +27,7 @@ func TestSummary(t *testing.T) {
 		rec("T7", "Z9", rAmount(30000)), // missing_in_ledger
 		rec("T6", "A5", rAt(time.Minute)),
 		rec("TP-later", "P1-none", rStatus(reconcile.StatusFailed), rAt(2*time.Minute)), // quiet: counted, no money moved
-		rec("TP", "P1", rKind(reconcile.KindPayout), rAt(3*time.Minute), func(r *reconcile.Record) { r.Provider = reconcile.Pixel }),
+		rec("TP", "P1", rKind(reconcile.KindPayout), rAt(3*time.Minute), func(r *reconcile.Record) { r.Provider = testprov.Pixel }),
 	}
 	for i := range ledger {
 		ledger[i].ID = int64(i + 1)
@@ -40,18 +41,33 @@ func TestSummary(t *testing.T) {
 	if len(c.matches) != 3 || len(c.discs) != 4 {
 		t.Fatalf("tee passed on %d matches and %d discrepancies, want 3 and 4", len(c.matches), len(c.discs))
 	}
-	if err := sum.Discrepancy(reconcile.Discrepancy{Kind: reconcile.SettlementVariance, Provider: reconcile.KopoKopo, Currency: "KES", Difference: -275}); err != nil {
+	if err := sum.Discrepancy(reconcile.Discrepancy{Kind: reconcile.SettlementVariance, Provider: testprov.KopoKopo, Currency: "KES", Difference: -275}); err != nil {
 		t.Fatal(err)
 	}
+	// Differences: A2 −500.00 short, A3 −1,000.00 missing, T7 +300.00 not
+	// in the ledger, T6 +1,000.00 extra; the settlement variance is the
+	// second bridge, outside the discrepancy count and total.
+	kes := reconcile.SummaryLine{Provider: testprov.KopoKopo, Currency: "KES",
+		LedgerCount: 5, LedgerTotal: 100000 + 150000 + 100000 + 100000,
+		ProviderCount: 6, ProviderTotal: 5*100000 - 70000,
+		MatchedCount: 2, MatchedTotal: 200000,
+		DiscrepancyCount: 4, DiscrepancyTotal: -50000 - 100000 + 30000 + 100000,
+		LedgerPaid: 4, ProviderMoved: 5}
+	kes.Bridge[reconcile.KindIndex(reconcile.MissingInProvider)] = reconcile.BridgeStep{Count: 1, Amount: -100000}
+	kes.Bridge[reconcile.KindIndex(reconcile.MissingInLedger)] = reconcile.BridgeStep{Count: 1, Amount: 30000}
+	kes.Bridge[reconcile.KindIndex(reconcile.AmountMismatch)] = reconcile.BridgeStep{Count: 1, Amount: -50000}
+	kes.Bridge[reconcile.KindIndex(reconcile.DuplicatePayment)] = reconcile.BridgeStep{Count: 1, Amount: 100000}
+	kes.Bridge[reconcile.KindIndex(reconcile.SettlementVariance)] = reconcile.BridgeStep{Count: 1, Amount: -275}
 	want := []reconcile.SummaryLine{
-		{Provider: reconcile.KopoKopo, Currency: "KES",
-			LedgerCount: 5, LedgerTotal: 100000 + 150000 + 100000 + 100000,
-			ProviderCount: 6, ProviderTotal: 5*100000 - 70000,
-			MatchedCount: 2, MatchedTotal: 200000,
-			DiscrepancyCount: 5, DiscrepancyTotal: 50000 + 100000 + 100000 + 30000 + 275},
-		{Provider: reconcile.Pixel, Currency: "KES",
+		kes,
+		{Provider: testprov.Pixel, Currency: "KES",
 			LedgerCount: 1, LedgerTotal: -100000, ProviderCount: 1, ProviderTotal: -100000,
-			MatchedCount: 1, MatchedTotal: -100000},
+			MatchedCount: 1, MatchedTotal: -100000, LedgerPaid: 1, ProviderMoved: 1},
+	}
+	for _, l := range want {
+		if u := l.Unexplained(); u != 0 {
+			t.Errorf("%s %s: the wanted line leaves %d unexplained", l.Provider, l.Currency, u)
+		}
 	}
 	got := sum.Lines()
 	if len(got) != len(want) {
@@ -98,8 +114,9 @@ func TestSummaryRefundNetsToNothing(t *testing.T) {
 	if _, err := matchers.Match(context.Background(), matchers.Config{Window: day, Now: day.To}, seq(ledger), seq(recs), matchers.Tee(&c, sum)); err != nil {
 		t.Fatal(err)
 	}
-	want := reconcile.SummaryLine{Provider: reconcile.KopoKopo, Currency: "KES",
-		LedgerCount: 2, LedgerTotal: 100000, ProviderCount: 3, ProviderTotal: 100000, MatchedCount: 2, MatchedTotal: 100000}
+	want := reconcile.SummaryLine{Provider: testprov.KopoKopo, Currency: "KES",
+		LedgerCount: 2, LedgerTotal: 100000, ProviderCount: 3, ProviderTotal: 100000, MatchedCount: 2, MatchedTotal: 100000,
+		LedgerPaid: 1, ProviderMoved: 3}
 	if got := sum.Lines(); len(got) != 1 || got[0] != want {
 		t.Errorf("summary %+v\nwant %+v (matches %v, discrepancies %v)", got, want, c.order, c.discs)
 	}

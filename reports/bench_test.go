@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/internal/testprov"
 )
 
 // genMatch fills m with the i-th synthetic match, reusing its storage, so
@@ -17,21 +18,21 @@ import (
 func genMatch(m *reconcile.Match, i int) {
 	ref := "ORD-" + strconv.Itoa(i)
 	t := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second)
-	m.Ledger = reconcile.LedgerEntry{Reference: ref, Provider: reconcile.Kora, Direction: reconcile.In,
+	m.Ledger = reconcile.LedgerEntry{Reference: ref, Provider: testprov.Kora, Direction: reconcile.In,
 		Amount: reconcile.Money{Minor: int64(100 + i%100000), Currency: "NGN"}, Status: reconcile.LedgerPaid,
 		OccurredAt: t, Account: "KORA-M1"}
 	if m.Records == nil {
 		m.Records = make([]reconcile.Record, 1)
 	}
-	m.Records[0] = reconcile.Record{Provider: reconcile.Kora, TxID: "KPY-" + strconv.Itoa(i), ProviderRef: "pay-" + strconv.Itoa(i),
+	m.Records[0] = reconcile.Record{Provider: testprov.Kora, TxID: "KPY-" + strconv.Itoa(i), ProviderRef: "pay-" + strconv.Itoa(i),
 		Amount: m.Ledger.Amount, AmountKnown: true, Fee: reconcile.Money{Minor: 15, Currency: "NGN"}, FeeKnown: true,
 		OccurredAt: t.Add(time.Minute)}
 }
 
 func genDiscrepancy(i int) reconcile.Discrepancy {
-	l := reconcile.LedgerEntry{Reference: "ORD-X" + strconv.Itoa(i), Provider: reconcile.KopoKopo, Direction: reconcile.In,
+	l := reconcile.LedgerEntry{Reference: "ORD-X" + strconv.Itoa(i), Provider: testprov.KopoKopo, Direction: reconcile.In,
 		Amount: reconcile.Money{Minor: 150000, Currency: "KES"}, Status: reconcile.LedgerPaid}
-	return reconcile.Discrepancy{Kind: reconcile.AmountMismatch, Provider: reconcile.KopoKopo, Direction: reconcile.In,
+	return reconcile.Discrepancy{Kind: reconcile.AmountMismatch, Provider: testprov.KopoKopo, Direction: reconcile.In,
 		Ledger: &l, Records: []reconcile.Record{{TxID: "k2-" + strconv.Itoa(i), ProviderRef: "OJM6Q1W84K", Status: reconcile.StatusSucceeded}},
 		Currency: "KES", LedgerAmount: 150000, ProviderAmount: 100000, ProviderAmountKnown: true, Difference: 50000,
 		OccurredAt: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC),

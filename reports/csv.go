@@ -187,7 +187,7 @@ func (m *MatchCSV) Flush() error {
 }
 
 // WriteSummaryCSV writes summary.csv: rows sorted by currency, then provider
-// in reconcile.Providers order.
+// in reconcile.Providers() order.
 func WriteSummaryCSV(w io.Writer, rows []reconcile.SummaryLine, o Options) error {
 	c := newCSVWriter(w, summaryColumns)
 	for _, s := range sortedSummary(rows) {

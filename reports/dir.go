@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/mizani/reconcile"
 )
@@ -45,11 +46,15 @@ const (
 
 // Dir writes every report of a run into one directory, as `reconcile run
 // --out DIR` does: feed it each discrepancy and match once and it streams
-// them to all the files. Files are written under temporary names and renamed
-// into place by Finish, so a failed run never leaves a report that looks
-// complete. Close removes whatever Finish did not rename.
+// them to all the files. Files are written in a work directory of the run's
+// own inside DIR (hidden: .reports.*.tmp, excelize's temporary files too)
+// and renamed into place by Finish, so a failed run never leaves a report
+// that looks complete. Close removes the work directory. A run killed
+// before it could (kill -9, a crash, a lost machine) leaves it behind: the
+// next Create in DIR removes it (RemoveLeftovers).
 type Dir struct {
 	dir      string
+	work     *workDir
 	o        Options
 	formats  Format
 	temps    []*os.File          // every file created; Close removes those not renamed
@@ -67,7 +72,14 @@ func Create(dir string, formats Format, o Options) (*Dir, error) {
 	if formats&(FormatCSV|FormatXLSX) == 0 {
 		return nil, errors.New("reports: no format selected (want FormatCSV, FormatXLSX or both)")
 	}
-	d := &Dir{dir: dir, o: o, formats: formats, names: make(map[*os.File]string)}
+	if _, err := RemoveLeftovers(dir); err != nil {
+		return nil, err
+	}
+	work, err := newWorkDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dir{dir: dir, work: work, o: o, formats: formats, names: make(map[*os.File]string)}
 	if formats&FormatCSV != 0 {
 		df, err := d.create(DiscrepanciesFile)
 		if err != nil {
@@ -83,7 +95,7 @@ func Create(dir string, formats Format, o Options) (*Dir, error) {
 		d.disc, d.match = NewDiscrepancyCSV(d.discBuf, o), NewMatchCSV(d.matchBuf, o)
 	}
 	if formats&FormatXLSX != 0 {
-		x, err := NewXLSX(o)
+		x, err := newXLSX(o, work.path)
 		if err != nil {
 			d.Close()
 			return nil, err
@@ -93,19 +105,15 @@ func Create(dir string, formats Format, o Options) (*Dir, error) {
 	return d, nil
 }
 
-// create opens a temporary file for the report name in the directory.
+// create opens the file for the report name in the work directory, as
+// os.Create would (a report is as readable as any file it writes).
 func (d *Dir) create(name string) (*os.File, error) {
-	f, err := os.CreateTemp(d.dir, "."+name+".*.tmp")
+	f, err := os.OpenFile(filepath.Join(d.work.path, name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", filepath.Join(d.dir, name), err)
 	}
 	d.temps = append(d.temps, f)
 	d.names[f] = name
-	// CreateTemp makes the file private (0600); a report is as readable as
-	// any file os.Create writes.
-	if err := f.Chmod(0o644); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", filepath.Join(d.dir, name), err)
-	}
 	return f, nil
 }
 
@@ -199,23 +207,145 @@ func (d *Dir) writeFile(name string, write func(*bufio.Writer) error) error {
 	return nil
 }
 
-// Close releases the workbook and removes the temporary files of a run that
-// did not Finish. It is safe to call more than once.
+// Close releases the workbook and removes the work directory, with the
+// temporary files of a run that did not Finish. It is safe to call more
+// than once.
 func (d *Dir) Close() error {
 	var errs []error
 	if d.xlsx != nil {
 		errs = append(errs, d.xlsx.Close())
+		d.xlsx = nil
 	}
-	if !d.done {
-		for _, f := range d.temps {
-			f.Close() // may already be closed by a failed Finish
-			if err := os.Remove(f.Name()); err != nil && !errors.Is(err, os.ErrNotExist) {
-				errs = append(errs, err)
-			}
-		}
+	for _, f := range d.temps {
+		f.Close() // may already be closed by Finish
 	}
 	d.temps = nil
+	if d.work != nil {
+		errs = append(errs, d.work.remove())
+		d.work = nil
+	}
 	return errors.Join(errs...)
+}
+
+// workPattern names a run's work directory in its output directory
+// (os.MkdirTemp's pattern).
+const workPattern = ".reports.*.tmp"
+
+// workDir is a run's work directory. The run holds an exclusive flock(2) on
+// it while it lives; the kernel drops it when the process dies, however it
+// dies, which is how RemoveLeftovers tells a dead run's directory from a
+// live one's.
+type workDir struct {
+	path string
+	f    *os.File // open on path, holding the lock
+}
+
+// newWorkDir creates and locks a work directory in dir.
+func newWorkDir(dir string) (*workDir, error) {
+	for range 10 {
+		path, err := os.MkdirTemp(dir, workPattern)
+		if err != nil {
+			return nil, fmt.Errorf("creating a work directory in %s: %w", dir, err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			os.Remove(path)
+			return nil, fmt.Errorf("creating a work directory in %s: %w", dir, err)
+		}
+		if _, err := lockDir(f, true); err != nil {
+			f.Close()
+			os.Remove(path)
+			return nil, fmt.Errorf("locking the work directory %s: %w", path, err)
+		}
+		// Between MkdirTemp and the lock another run's RemoveLeftovers may
+		// have taken it for a dead run's: then it is gone, and we try again.
+		onDisk, err1 := os.Stat(path)
+		locked, err2 := f.Stat()
+		if err1 == nil && err2 == nil && os.SameFile(onDisk, locked) {
+			return &workDir{path: path, f: f}, nil
+		}
+		f.Close()
+	}
+	return nil, fmt.Errorf("creating a work directory in %s: removed by another run, ten times", dir)
+}
+
+// remove deletes the work directory and releases its lock.
+func (w *workDir) remove() error {
+	err := os.RemoveAll(w.path)
+	return errors.Join(err, w.f.Close())
+}
+
+// RemoveLeftovers removes from dir what runs killed before they could clean
+// up left there: their work directories (.reports.*.tmp, whose lock no
+// process holds any more; a live run's is left alone), and the hidden
+// temporary report files earlier versions wrote (.discrepancies.csv.*.tmp
+// and the like). It returns the names removed. Nothing else in dir is
+// touched. Create calls it.
+func RemoveLeftovers(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", dir, err)
+	}
+	var removed []string
+	for _, e := range entries {
+		name, path := e.Name(), filepath.Join(dir, e.Name())
+		switch {
+		case e.IsDir() && isWorkDir(name):
+			f, err := os.Open(path)
+			if err != nil {
+				continue // removed meanwhile by its run, or by another
+			}
+			free, err := lockDir(f, false)
+			if err != nil || !free {
+				f.Close()
+				continue // a live run's
+			}
+			err = os.RemoveAll(path)
+			f.Close()
+			if err != nil {
+				return removed, fmt.Errorf("removing a killed run's work directory: %w", err)
+			}
+			removed = append(removed, name)
+		case e.Type().IsRegular() && isOldTemp(name):
+			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return removed, fmt.Errorf("removing a killed run's temporary file: %w", err)
+			}
+			removed = append(removed, name)
+		}
+	}
+	return removed, nil
+}
+
+// isWorkDir reports whether name is a work directory's (workPattern).
+func isWorkDir(name string) bool {
+	rest, ok := strings.CutPrefix(name, ".reports.")
+	if !ok {
+		return false
+	}
+	random, ok := strings.CutSuffix(rest, ".tmp")
+	return ok && isDigits(random)
+}
+
+// isOldTemp reports whether name is a temporary report file as versions
+// before work directories wrote them: "." + report name + "." + digits
+// (os.CreateTemp's) + ".tmp".
+func isOldTemp(name string) bool {
+	for _, report := range (FormatCSV | FormatXLSX).Files() {
+		if rest, ok := strings.CutPrefix(name, "."+report+"."); ok {
+			random, ok := strings.CutSuffix(rest, ".tmp")
+			return ok && isDigits(random)
+		}
+	}
+	return false
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // syncDir flushes dir's entries, so that the renames survive a crash.

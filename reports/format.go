@@ -460,16 +460,9 @@ func joinRecords(rs []reconcile.Record, field func(reconcile.Record) string) str
 	return strings.Join(seen, ";")
 }
 
-// providerOrder is a provider's position in reconcile.Providers; unknown
+// providerOrder is a provider's position in reconcile.Providers(); unknown
 // providers sort after the known ones, by name.
-func providerOrder(p reconcile.Provider) int {
-	for i, q := range reconcile.Providers {
-		if p == q {
-			return i
-		}
-	}
-	return len(reconcile.Providers)
-}
+func providerOrder(p reconcile.Provider) int { return reconcile.ProviderOrder(p) }
 
 func compareProviders(a, b reconcile.Provider) int {
 	return cmp.Or(cmp.Compare(providerOrder(a), providerOrder(b)), strings.Compare(string(a), string(b)))

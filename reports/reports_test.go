@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/internal/testprov"
 	"github.com/shopspring/decimal"
 	"github.com/xuri/excelize/v2"
 )
@@ -356,7 +357,7 @@ func TestXLSXExactAmounts(t *testing.T) {
 	defer x.Close()
 	for i, c := range cases {
 		m := reconcile.Money{Minor: c.minor, Currency: c.cur}
-		if err := x.WriteMatch(reconcile.Match{Ledger: ledger(reconcile.Kora, fmt.Sprint(i), m, reconcile.LedgerPaid, at(1, 0, 0))}); err != nil {
+		if err := x.WriteMatch(reconcile.Match{Ledger: ledger(testprov.Kora, fmt.Sprint(i), m, reconcile.LedgerPaid, at(1, 0, 0))}); err != nil {
 			t.Fatal(err)
 		}
 	}

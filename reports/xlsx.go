@@ -65,13 +65,17 @@ type sheet struct {
 }
 
 // NewXLSX starts report.xlsx with its four sheets.
-func NewXLSX(o Options) (*XLSX, error) {
+func NewXLSX(o Options) (*XLSX, error) { return newXLSX(o, "") }
+
+// newXLSX is NewXLSX with excelize's temporary files in tmpDir ("" means
+// os.TempDir()).
+func newXLSX(o Options, tmpDir string) (*XLSX, error) {
 	if o.XLSXMaxMatches < 0 {
 		return nil, fmt.Errorf("XLSXMaxMatches %d: must not be negative", o.XLSXMaxMatches)
 	}
 	x := &XLSX{
 		o:           o,
-		f:           excelize.NewFile(),
+		f:           excelize.NewFile(excelize.Options{TmpDir: tmpDir}),
 		amountStyle: make(map[reconcile.Currency]int),
 		byKind:      make(map[reconcile.DiscrepancyKind]int),
 	}

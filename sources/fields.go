@@ -22,8 +22,10 @@ func Malformed(provider reconcile.Provider, field string, err error) error {
 
 // DecodeObject unmarshals one JSON object into v, keeping numbers exact
 // (json.Number, never float64) and refusing anything after the object.
+// Only JSON's own whitespace may surround it: a body the store's JSONB
+// column would refuse (a trailing \v or no-break space) is refused here.
 func DecodeObject(raw []byte, v any) error {
-	raw = bytes.TrimSpace(raw)
+	raw = bytes.Trim(raw, " \t\r\n")
 	if len(raw) == 0 || raw[0] != '{' {
 		return errors.New("not a JSON object")
 	}

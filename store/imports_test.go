@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/internal/testprov"
 	"github.com/mizani/reconcile/store"
 	"github.com/mizani/reconcile/store/pgtest"
 )
 
 func entry(ref string, minor int64, status reconcile.LedgerStatus) reconcile.LedgerEntry {
-	return reconcile.LedgerEntry{Reference: ref, Provider: reconcile.Kora, Direction: reconcile.In,
+	return reconcile.LedgerEntry{Reference: ref, Provider: testprov.Kora, Direction: reconcile.In,
 		Amount: reconcile.Money{Minor: minor, Currency: "NGN"}, Status: status, OccurredAt: t0, Account: "M1"}
 }
 
@@ -151,7 +152,7 @@ func TestImportLedgerConcurrent(t *testing.T) {
 // generated yields n ledger entries: four providers and currencies, eleven
 // columns, as BenchmarkLedgerImport1M in cmd/reconcile writes them to CSV.
 func generated(n int) iter.Seq2[reconcile.LedgerEntry, error] {
-	providers := []reconcile.Provider{reconcile.KopoKopo, reconcile.Pixel, reconcile.IKhokha, reconcile.Kora}
+	providers := []reconcile.Provider{testprov.KopoKopo, testprov.Pixel, testprov.IKhokha, testprov.Kora}
 	currencies := []reconcile.Currency{"KES", "XOF", "ZAR", "NGN"}
 	return func(yield func(reconcile.LedgerEntry, error) bool) {
 		for i := range n {

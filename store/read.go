@@ -77,24 +77,55 @@ func (s *Store) LedgerEntries(ctx context.Context, f Filter) iter.Seq2[reconcile
 	})
 }
 
+// recordCurrencySQL is a record's currency. A record whose payload named
+// none (Pixel) — stored without a currency, or with its amount kept as sent
+// (amount_sent) and the provider's best guess of a currency at most — takes
+// that of the ledger entry of the same provider and direction whose
+// reference is its merchant reference, else keeps its own (possibly ""). Any
+// other record keeps its own. The lookup runs only for such records, through
+// the ledger's unique (provider, direction, reference) index.
+const recordCurrencySQL = `CASE WHEN (r.currency <> '' AND (r.amount_minor IS NOT NULL OR r.amount_sent IS NULL))
+		OR r.merchant_ref = '' THEN r.currency
+	ELSE COALESCE((SELECT l.currency FROM ledger_entries l WHERE l.provider = r.provider
+		AND l.direction = CASE WHEN r.kind IN ('payout', 'reversal') THEN 'out' ELSE 'in' END
+		AND l.reference = r.merchant_ref), r.currency) END`
+
+// recordFlagsSQL packs a record's flags into one integer: 1 fee_on_payer,
+// 2 partial.
+const recordFlagsSQL = `(CASE WHEN r.fee_on_payer THEN 1 ELSE 0 END + CASE WHEN r.partial THEN 2 ELSE 0 END)`
+
 // Records streams the provider records f selects, ordered by occurred_at then
-// id, like LedgerEntries.
+// id, like LedgerEntries. A record stored without a currency takes that of
+// its ledger entry (recordCurrencySQL), and an amount kept as sent
+// (Record.AmountSent) is read in it here: one more precise than the
+// currency allows stays AmountKnown false, AmountSent set, for the matcher
+// to report.
 func (s *Store) Records(ctx context.Context, f Filter) iter.Seq2[reconcile.Record, error] {
-	ints := []string{"amount_minor", "fee_minor", "vat_minor", occurredMicros, "raw_payload_id"}
-	texts := []string{"provider", "kind", "account", "currency", "status", "provider_status", "method", "source",
-		"tx_id", "merchant_ref", "provider_ref", "related_tx_id", "counterparty"}
-	q := `SELECT ` + packedSQL(ints, texts) + ` FROM provider_records WHERE ` + filterSQL + ` ORDER BY occurred_at, id`
+	ints := []string{"amount_minor", "fee_minor", "vat_minor", occurredMicros, "raw_payload_id", recordFlagsSQL}
+	texts := []string{"provider", "kind", "account", recordCurrencySQL, "status", "provider_status", "method", "source",
+		"tx_id", "merchant_ref", "provider_ref", "related_tx_id", "counterparty", "COALESCE(amount_sent, '')"}
+	q := `SELECT ` + packedSQL(ints, texts) + ` FROM provider_records r WHERE ` + filterSQL + ` ORDER BY occurred_at, id`
 	return stream(ctx, s.db.DB, "provider records", q, f.args(), len(ints), len(texts), func(r *rowReader) reconcile.Record {
-		cur := reconcile.Currency(r.word(8))
-		return reconcile.Record{
+		cur := reconcile.Currency(r.word(9))
+		rec := reconcile.Record{
 			Amount: reconcile.Money{Minor: r.int(0), Currency: cur}, AmountKnown: r.field(0) != "",
 			Fee: reconcile.Money{Minor: r.int(1), Currency: cur}, VAT: reconcile.Money{Minor: r.int(2), Currency: cur},
 			FeeKnown: r.field(1) != "", OccurredAt: time.UnixMicro(r.int(3)).UTC(), RawPayloadID: r.int(4),
-			Provider: reconcile.Provider(r.word(5)), Kind: reconcile.Kind(r.word(6)), Account: r.word(7),
-			Status: reconcile.Status(r.word(9)), ProviderStatus: r.word(10), Method: r.word(11),
-			Source: reconcile.Source(r.word(12)), TxID: r.field(13), MerchantRef: r.field(14), ProviderRef: r.field(15),
-			RelatedTxID: r.field(16), Counterparty: r.field(17),
+			Provider: reconcile.Provider(r.word(6)), Kind: reconcile.Kind(r.word(7)), Account: r.word(8),
+			Status: reconcile.Status(r.word(10)), ProviderStatus: r.word(11), Method: r.word(12),
+			Source: reconcile.Source(r.word(13)), TxID: r.field(14), MerchantRef: r.field(15), ProviderRef: r.field(16),
+			RelatedTxID: r.field(17), Counterparty: r.field(18),
+			FeeOnPayer: r.int(5)&1 != 0, Partial: r.int(5)&2 != 0,
 		}
+		if sent := r.field(19); !rec.AmountKnown && sent != "" {
+			rec.AmountSent = strings.Clone(sent)
+			if cur != "" {
+				if m, err := reconcile.ParseMajor(sent, cur); err == nil {
+					rec.Amount, rec.AmountKnown, rec.AmountSent = m, true, ""
+				}
+			}
+		}
+		return rec
 	})
 }
 

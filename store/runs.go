@@ -2,8 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/mizani/reconcile"
 )
@@ -102,14 +106,44 @@ func (s *Store) MarkChunkDone(ctx context.Context, provider, scope string, w rec
 	return nil
 }
 
-// TryLock takes the PostgreSQL session advisory lock named key without
-// waiting. ok is false when another session holds it. The lock lives on a
-// dedicated connection until unlock is called (or that connection drops), so
-// it is held across any work done through the Store meanwhile. Advisory
-// locks belong to the whole database, so the key is taken within the
-// store's schema: two stores in one database (two merchants, or parallel
-// tests) never block each other.
+// ErrLockLost is wrapped by the errors of a Lock whose connection dropped:
+// PostgreSQL then released the lock, and another process may hold it now.
+var ErrLockLost = errors.New("the lock was lost: its database connection dropped")
+
+// Lock is a PostgreSQL session advisory lock taken by AcquireLock. It lives
+// on a dedicated connection, so it is held across any work done through the
+// Store meanwhile, until Release or until that connection drops: then
+// PostgreSQL releases it, and Check says so. It is safe for concurrent use.
+type Lock struct {
+	key string
+	id  int64
+
+	mu       sync.Mutex
+	conn     *sql.Conn
+	lost     error // set once the lock is known lost
+	released bool
+}
+
+// TryLock takes the advisory lock named key without waiting (AcquireLock)
+// and returns the function that releases it. That function's error wraps
+// ErrLockLost when the lock was lost before it was called: whatever the
+// lock protected may have been done twice, so the error must not be
+// ignored. Work that must not go on without the lock uses AcquireLock and
+// Lock.Check.
 func (s *Store) TryLock(ctx context.Context, key string) (unlock func() error, ok bool, err error) {
+	l, ok, err := s.AcquireLock(ctx, key)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	return l.Release, true, nil
+}
+
+// AcquireLock takes the PostgreSQL session advisory lock named key without
+// waiting. ok is false when another session holds it. Advisory locks belong
+// to the whole database, so the key is taken within the store's schema: two
+// stores in one database (two merchants, or parallel tests) never block
+// each other.
+func (s *Store) AcquireLock(ctx context.Context, key string) (l *Lock, ok bool, err error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, false, fmt.Errorf("locking %q: %w", key, err)
@@ -123,16 +157,102 @@ func (s *Store) TryLock(ctx context.Context, key string) (unlock func() error, o
 		}
 		return nil, false, nil
 	}
-	unlock = func() error {
-		defer conn.Close()
-		var released bool
-		if err := conn.QueryRowContext(context.Background(), "SELECT pg_advisory_unlock($1)", id).Scan(&released); err != nil {
-			return fmt.Errorf("unlocking %q: %w", key, err)
-		}
-		if !released {
-			return fmt.Errorf("unlocking %q: lock was not held", key)
-		}
+	return &Lock{key: key, id: id, conn: conn}, true, nil
+}
+
+// lockCheckTimeout bounds how long Check waits for the database: a lock
+// that cannot be confirmed is treated as lost.
+const lockCheckTimeout = 10 * time.Second
+
+// Check reports whether the lock is still held: nil if PostgreSQL confirms
+// it, an error wrapping ErrLockLost if its connection dropped or cannot
+// confirm it within 10 seconds, ctx's error if ctx ended first. A lock once
+// lost stays lost.
+func (l *Lock) Check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lost != nil {
+		return l.lost
+	}
+	if l.released {
+		return fmt.Errorf("lock %q: already released", l.key)
+	}
+	qctx, cancel := context.WithTimeout(ctx, lockCheckTimeout)
+	defer cancel()
+	var held bool
+	err := l.conn.QueryRowContext(qctx, `SELECT EXISTS (SELECT FROM pg_locks
+		WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1
+		AND classid = (($1::bigint >> 32) & 4294967295)::oid AND objid = ($1::bigint & 4294967295)::oid)`, l.id).Scan(&held)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		l.lost = fmt.Errorf("lock %q: %w (%v)", l.key, ErrLockLost, err)
+	case !held:
+		l.lost = fmt.Errorf("lock %q: %w (the session no longer holds it)", l.key, ErrLockLost)
+	default:
 		return nil
 	}
-	return unlock, true, nil
+	l.conn.Close() // its session is gone, or holds nothing: do not return it to the pool
+	return l.lost
+}
+
+// Guard returns a context derived from ctx that is cancelled, with a cause
+// wrapping ErrLockLost (context.Cause), as soon as Check, run every
+// interval, finds the lock lost; so that work under the lock stops instead
+// of going on unprotected. Call stop when the work is done.
+func (l *Lock) Guard(ctx context.Context, interval time.Duration) (guarded context.Context, stop func()) {
+	guarded, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-guarded.Done():
+				return
+			case <-t.C:
+				if err := l.Check(guarded); errors.Is(err, ErrLockLost) {
+					cancel(err)
+					return
+				}
+			}
+		}
+	}()
+	return guarded, func() {
+		close(done)
+		<-finished
+		cancel(nil)
+	}
+}
+
+// Release releases the lock and its connection. Its error wraps ErrLockLost
+// when the lock had been lost: whatever it protected may have been done
+// twice meanwhile. Releasing twice is an error.
+func (l *Lock) Release() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.released {
+		return fmt.Errorf("unlocking %q: already released", l.key)
+	}
+	l.released = true
+	if l.lost != nil {
+		return l.lost
+	}
+	defer l.conn.Close()
+	var released bool
+	if err := l.conn.QueryRowContext(context.Background(), "SELECT pg_advisory_unlock($1)", l.id).Scan(&released); err != nil {
+		return fmt.Errorf("unlocking %q: %w (%v)", l.key, ErrLockLost, err)
+	}
+	if !released {
+		return fmt.Errorf("unlocking %q: %w (the session no longer held it)", l.key, ErrLockLost)
+	}
+	return nil
 }

@@ -32,7 +32,7 @@ func precedenceSQL(col string) string {
 // the order given.
 func sightingsSQL(n int) string {
 	types := []string{"text", "text", "text", "text", "text", "text", "text", "text",
-		"bigint", "boolean", "bigint", "bigint", "boolean", "text", "text", "timestamptz", "text", "text", "text"}
+		"bigint", "boolean", "bigint", "bigint", "boolean", "text", "text", "timestamptz", "text", "text", "text", "text", "boolean", "boolean"}
 	arrays := make([]string, len(types))
 	for i, t := range types {
 		arrays[i] = fmt.Sprintf("$%d::%s[]", n+i, t)
@@ -40,10 +40,11 @@ func sightingsSQL(n int) string {
 	return `s AS (
 	SELECT provider, kind, tx_id, merchant_ref, provider_ref, related_tx_id, account, currency,
 		CASE WHEN amount_known THEN amount END AS amount_minor, CASE WHEN fee_known THEN fee END AS fee_minor,
-		CASE WHEN fee_known THEN vat END AS vat_minor, status, provider_status, occurred_at, counterparty, method, source, ord
+		CASE WHEN fee_known THEN vat END AS vat_minor, status, provider_status, occurred_at, counterparty, method, source,
+		NULLIF(amount_sent, '') AS amount_sent, fee_on_payer, partial, ord
 	FROM unnest(` + strings.Join(arrays, ", ") + `) WITH ORDINALITY AS s(provider, kind, tx_id, merchant_ref, provider_ref,
 		related_tx_id, account, currency, amount, amount_known, fee, vat, fee_known, status, provider_status, occurred_at,
-		counterparty, method, source, ord))`
+		counterparty, method, source, amount_sent, fee_on_payer, partial, ord))`
 }
 
 // upsertSQL is the CTEs up and h: every row of s is inserted into
@@ -77,15 +78,19 @@ func upsertSQL(pid string, withP bool) string {
 		fmt.Sprintf("raw_payload_id = CASE WHEN %s THEN EXCLUDED.raw_payload_id ELSE r.raw_payload_id END", win),
 		pick("merchant_ref", "''"), pick("provider_ref", "''"), pick("related_tx_id", "''"),
 		pick("account", "''"), pick("counterparty", "''"), pick("method", "''"), pick("currency", "''"),
-		pick("amount_minor", ""), pick("fee_minor", ""), pick("vat_minor", ""),
+		pick("amount_minor", ""), pick("fee_minor", ""), pick("vat_minor", ""), pick("amount_sent", ""),
 		"occurred_at = LEAST(r.occurred_at, EXCLUDED.occurred_at)",
+		"fee_on_payer = r.fee_on_payer OR EXCLUDED.fee_on_payer",
+		"partial = r.partial OR EXCLUDED.partial",
 		"updated_at = now()",
 	}
 	return `up AS (
 	INSERT INTO provider_records AS r (provider, kind, tx_id, merchant_ref, provider_ref, related_tx_id, account,
-		currency, amount_minor, fee_minor, vat_minor, status, provider_status, occurred_at, counterparty, method, source, raw_payload_id)
+		currency, amount_minor, fee_minor, vat_minor, status, provider_status, occurred_at, counterparty, method, source, raw_payload_id,
+		amount_sent, fee_on_payer, partial)
 	SELECT s.provider, s.kind, s.tx_id, s.merchant_ref, s.provider_ref, s.related_tx_id, s.account, s.currency, s.amount_minor,
-		s.fee_minor, s.vat_minor, s.status, s.provider_status, s.occurred_at, s.counterparty, s.method, s.source, ` + pid + `
+		s.fee_minor, s.vat_minor, s.status, s.provider_status, s.occurred_at, s.counterparty, s.method, s.source, ` + pid + `,
+		s.amount_sent, s.fee_on_payer, s.partial
 	FROM s` + p + ` ORDER BY s.ord
 	ON CONFLICT (provider, kind, tx_id) DO UPDATE SET ` + strings.Join(sets, ",\n\t\t") + `
 	RETURNING r.id, r.provider, r.kind, r.tx_id),
@@ -95,18 +100,25 @@ h AS (
 	FROM up JOIN s USING (provider, kind, tx_id)` + p + `)`
 }
 
-// saveSQL stores a payload ($1..$6) and its records (arrays from $7) in one
+// saveSQL stores a payload ($1..$7: $5 the body's exact bytes, $7 whether
+// doc can be derived from them) and its records (arrays from $8) in one
 // statement. It returns the new payload's id, or no row for a duplicate, in
 // which case the records are not touched: the payload insert waits for a
 // concurrent insert of the same payload to commit, then does nothing.
-var saveSQL = `WITH p AS (
+// saveSQLLenient is the same with doc derived by mizani_jsonb_or_null, for a
+// body the plain cast refused (a number beyond numeric's range).
+var saveSQL, saveSQLLenient = saveSQLWith("convert_from($5::bytea, 'UTF8')::jsonb"), saveSQLWith("mizani_jsonb_or_null($5::bytea)")
+
+func saveSQLWith(doc string) string {
+	return `WITH p AS (
 	INSERT INTO raw_payloads (provider, source, kind, dedup_key, body, doc, received_at)
-	VALUES ($1, $2, $3, $4, $5::text, $5::text::jsonb, $6)
+	VALUES ($1, $2, $3, $4, $5::bytea, CASE WHEN $7::boolean THEN ` + doc + ` END, $6)
 	ON CONFLICT (provider, dedup_key) DO NOTHING
 	RETURNING id),
-` + sightingsSQL(7) + `,
+` + sightingsSQL(8) + `,
 ` + upsertSQL("p.id", true) + `
 SELECT id FROM p`
+}
 
 // sightAgainSQL stores more records (arrays from $2) of the already stored
 // payload $1: the second and later sightings of a transaction one payload
@@ -116,7 +128,11 @@ var sightAgainSQL = `WITH ` + sightingsSQL(2) + `,
 SELECT count(*) FROM up`
 
 // Save stores payload and the records parsed from it in one transaction,
-// implementing sources.Sink. A payload whose (Provider, DedupKey) is already
+// implementing sources.Sink. The body is kept as the exact bytes received,
+// whatever they hold; its doc (jsonb) is NULL where jsonb cannot hold it (a
+// \u0000 escape, a lone surrogate, invalid UTF-8, a number beyond numeric's
+// range). A record field text cannot hold (a NUL character, invalid UTF-8)
+// is bad input: the error wraps sources.ErrMalformed and nothing is stored. A payload whose (Provider, DedupKey) is already
 // stored is a duplicate: nothing changes and dup is true. A record already
 // stored under the same (Provider, Kind, TxID) is updated by status
 // precedence (reconcile.Status.Precedence); every sighting is appended to
@@ -129,16 +145,33 @@ SELECT count(*) FROM up`
 // written in (Kind, TxID) order so that two payloads sharing transactions
 // cannot deadlock.
 func (s *Store) Save(ctx context.Context, payload reconcile.RawPayload, records []reconcile.Record) (dup bool, err error) {
+	if err := checkStorable(payload, records); err != nil {
+		return false, err
+	}
 	rounds := sightings(records)
+	dup, err = s.save(ctx, payload, rounds, false)
+	if isDataError(err) {
+		// PostgreSQL refused a value: the doc (a number beyond numeric's
+		// range), kept NULL on the second try, or a record field, which is
+		// bad input that no retry will store.
+		if dup, err = s.save(ctx, payload, rounds, true); isDataError(err) {
+			return false, unstorable(payload, err)
+		}
+	}
+	return dup, err
+}
+
+// save is Save, with doc derived leniently when lenient is set.
+func (s *Store) save(ctx context.Context, payload reconcile.RawPayload, rounds [][]*reconcile.Record, lenient bool) (dup bool, err error) {
 	if len(rounds) <= 1 { // one statement is its own transaction
-		return s.saveTx(ctx, nil, payload, rounds)
+		return s.saveTx(ctx, nil, payload, rounds, lenient)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("saving %s payload %s: %w", payload.Provider, payload.DedupKey, err)
 	}
 	defer tx.Rollback()
-	if dup, err = s.saveTx(ctx, tx, payload, rounds); err != nil || dup {
+	if dup, err = s.saveTx(ctx, tx, payload, rounds, lenient); err != nil || dup {
 		return dup, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -149,8 +182,11 @@ func (s *Store) Save(ctx context.Context, payload reconcile.RawPayload, records 
 
 // saveTx stores payload and its records, grouped by sightings, in tx (nil:
 // in a statement of its own, only for a single round), and sets each
-// record's RawPayloadID. It is the body of Save and of SaveBatch.
-func (s *Store) saveTx(ctx context.Context, tx *sql.Tx, payload reconcile.RawPayload, rounds [][]*reconcile.Record) (dup bool, err error) {
+// record's RawPayloadID. It is the body of Save and of SaveBatch. The body
+// is stored as its exact bytes; doc is derived from it where jsonbSafe says
+// jsonb can hold it (leniently, NULL where the cast fails, when lenient is
+// set), NULL otherwise.
+func (s *Store) saveTx(ctx context.Context, tx *sql.Tx, payload reconcile.RawPayload, rounds [][]*reconcile.Record, lenient bool) (dup bool, err error) {
 	receivedAt := payload.ReceivedAt
 	if receivedAt.IsZero() {
 		receivedAt = time.Now()
@@ -159,10 +195,18 @@ func (s *Store) saveTx(ctx context.Context, tx *sql.Tx, payload reconcile.RawPay
 	if len(rounds) > 0 {
 		first = rounds[0]
 	}
-	args := append([]any{payload.Provider, payload.Source, payload.Kind, payload.DedupKey, string(payload.Body), receivedAt},
+	body := payload.Body
+	if body == nil {
+		body = []byte{} // body is NOT NULL
+	}
+	args := append([]any{payload.Provider, payload.Source, payload.Kind, payload.DedupKey, body, receivedAt, jsonbSafe(body)},
 		sightingArgs(payload.Source, first)...)
+	q := saveSQL
+	if lenient {
+		q = saveSQLLenient
+	}
 	var id int64
-	err = s.queryRow(ctx, tx, saveSQL, args...).Scan(&id)
+	err = s.queryRow(ctx, tx, q, args...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return true, nil
 	}
@@ -246,10 +290,11 @@ func sightingArgs(src reconcile.Source, records []*reconcile.Record) []any {
 	var (
 		provider, kind, txID, merchantRef, providerRef, relatedTxID, account, currency = make([]string, n), make([]string, n),
 			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-		status, providerStatus, occurredAt, counterparty, method, source = make([]string, n), make([]string, n),
-			make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		status, providerStatus, occurredAt, counterparty, method, source, amountSent = make([]string, n), make([]string, n),
+			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		amount, fee, vat      = make([]int64, n), make([]int64, n), make([]int64, n)
 		amountKnown, feeKnown = make([]bool, n), make([]bool, n)
+		feeOnPayer, partial   = make([]bool, n), make([]bool, n)
 	)
 	for i, r := range records {
 		provider[i], kind[i], txID[i] = string(r.Provider), string(r.Kind), r.TxID
@@ -259,12 +304,16 @@ func sightingArgs(src reconcile.Source, records []*reconcile.Record) []any {
 		status[i], providerStatus[i] = string(r.Status), r.ProviderStatus
 		occurredAt[i] = r.OccurredAt.UTC().Format(time.RFC3339Nano)
 		counterparty[i], method[i], source[i] = r.Counterparty, r.Method, string(cmp.Or(r.Source, src))
+		if !r.AmountKnown {
+			amountSent[i] = r.AmountSent
+		}
+		feeOnPayer[i], partial[i] = r.FeeOnPayer, r.Partial
 	}
 	return []any{pq.StringArray(provider), pq.StringArray(kind), pq.StringArray(txID), pq.StringArray(merchantRef),
 		pq.StringArray(providerRef), pq.StringArray(relatedTxID), pq.StringArray(account), pq.StringArray(currency),
 		pq.Int64Array(amount), pq.BoolArray(amountKnown), pq.Int64Array(fee), pq.Int64Array(vat), pq.BoolArray(feeKnown),
 		pq.StringArray(status), pq.StringArray(providerStatus), pq.StringArray(occurredAt), pq.StringArray(counterparty),
-		pq.StringArray(method), pq.StringArray(source)}
+		pq.StringArray(method), pq.StringArray(source), pq.StringArray(amountSent), pq.BoolArray(feeOnPayer), pq.BoolArray(partial)}
 }
 
 // describe names records for an error message: "payment TX1", or a count.

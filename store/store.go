@@ -11,66 +11,98 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"regexp"
-	"strings"
 	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // the "postgres" driver
+	"github.com/lib/pq" // also registers the "postgres" driver
 )
 
 // Store is the PostgreSQL store. It is safe for concurrent use.
 type Store struct {
 	db *sqlx.DB
 
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt // prepared hot statements, by query text
+	mu      sync.Mutex
+	stmts   map[string]*sql.Stmt // prepared hot statements, by query text
+	maxIdle int                  // the pool's idle limit, restored after drainIdle
 }
 
-// Open connects to the database at url and checks that it answers. It does not
-// migrate; call Migrate for that.
-func Open(ctx context.Context, url string) (*Store, error) {
-	db, err := sqlx.Open("postgres", url)
+// Pool limits set by Open. A store serves a batch job or a webhook server:
+// a bounded pool keeps a burst of requests from opening a connection each,
+// and idle connections are recycled, so that one a database restart or a
+// network blip has killed does not linger in the pool.
+const (
+	// DefaultMaxOpenConns bounds the connections Open's store holds, in use
+	// or idle (SetMaxOpenConns changes it).
+	DefaultMaxOpenConns = 16
+	// DefaultConnMaxIdleTime closes a connection idle for that long.
+	DefaultConnMaxIdleTime = time.Minute
+	// DefaultConnMaxLifetime closes a connection that old once it is idle.
+	DefaultConnMaxLifetime = 30 * time.Minute
+)
+
+// Open connects to the database at dsn (a postgres:// URL or a "key=value"
+// connection string), configures a bounded pool and checks that the
+// database answers. It does not migrate; call Migrate for that. Its errors
+// never hold the password (see RedactDSN), even when dsn does not parse.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	if err := checkDSN(dsn); err != nil {
+		return nil, fmt.Errorf("opening database: %w", err)
+	}
+	connector, err := pq.NewConnector(dsn)
 	if err != nil {
-		return nil, redact(fmt.Errorf("opening database: %w", err), url)
+		return nil, redact(fmt.Errorf("opening database: %w", err), dsn)
 	}
-	if err := db.PingContext(ctx); err != nil {
+	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
+	db.SetMaxOpenConns(DefaultMaxOpenConns)
+	db.SetMaxIdleConns(DefaultMaxOpenConns)
+	db.SetConnMaxIdleTime(DefaultConnMaxIdleTime)
+	db.SetConnMaxLifetime(DefaultConnMaxLifetime)
+	s := New(db)
+	s.maxIdle = DefaultMaxOpenConns
+	if err := s.Ping(ctx); err != nil {
 		db.Close()
-		return nil, redact(fmt.Errorf("connecting to database: %w", err), url)
+		return nil, redact(fmt.Errorf("connecting to database: %w", err), dsn)
 	}
-	return New(db), nil
+	return s, nil
 }
 
-// passwordInURL finds the password of a postgres:// URL, or of a
-// "key=value" connection string, without parsing it: the URL may be the
-// very thing that failed to parse, and its error quotes it whole.
-var passwordInURL = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*://[^/@:]*:([^@/]+)@|(?:^|\s)password=('(?:[^'\\]|\\.)*'|\S+)|[?&]password=([^&]+)`)
-
-// redactedError is an error whose text has a password blanked out.
-type redactedError struct {
-	msg string
-	err error
+// SetMaxOpenConns bounds the connections the store holds, in use or idle
+// (0 means no bound, which a server should not use).
+func (s *Store) SetMaxOpenConns(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.db.SetMaxOpenConns(n)
+	s.db.SetMaxIdleConns(n)
+	s.maxIdle = n
 }
 
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redact blanks out every password in url from err's text, so that a
-// connection error can be logged and printed.
-func redact(err error, url string) error {
-	msg := err.Error()
-	changed := false
-	for _, m := range passwordInURL.FindAllStringSubmatch(url, -1) {
-		for _, pw := range m[1:] {
-			if pw != "" && strings.Contains(msg, pw) {
-				msg, changed = strings.ReplaceAll(msg, pw, "xxxxx"), true
-			}
-		}
-	}
-	if !changed {
+// Ping reports whether the database answers now, for a health check. A
+// pooled connection found dead (the database restarted, or its backend was
+// terminated) is no evidence that the database is down: Ping then closes
+// every idle connection, most likely killed by the same event, and asks
+// again on a fresh one. So Ping tells the truth at once, and the
+// connections after it are fresh too.
+func (s *Store) Ping(ctx context.Context) error {
+	err := s.db.PingContext(ctx)
+	if err == nil || ctx.Err() != nil {
 		return err
 	}
-	return &redactedError{msg: msg, err: err}
+	s.drainIdle()
+	return s.db.PingContext(ctx)
+}
+
+// drainIdle closes the pool's idle connections; those in use are left
+// alone.
+func (s *Store) drainIdle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	idle := s.maxIdle
+	if idle == 0 {
+		idle = 2 // database/sql's default
+	}
+	s.db.SetMaxIdleConns(-1) // closes every idle connection now
+	s.db.SetMaxIdleConns(idle)
 }
 
 // New wraps an open database.

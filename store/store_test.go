@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/internal/testprov"
 	"github.com/mizani/reconcile/store"
 	"github.com/mizani/reconcile/store/pgtest"
 )
@@ -61,14 +62,14 @@ var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 func payment(tx string, status reconcile.Status, amount int64, known bool) reconcile.Record {
 	return reconcile.Record{
-		Provider: reconcile.KopoKopo, Kind: reconcile.KindPayment, TxID: tx, ProviderRef: tx,
+		Provider: testprov.KopoKopo, Kind: reconcile.KindPayment, TxID: tx, ProviderRef: tx,
 		Account: "K555", Amount: reconcile.Money{Minor: amount, Currency: "KES"}, AmountKnown: known,
 		Status: status, ProviderStatus: string(status), OccurredAt: t0, Source: reconcile.SourceWebhook,
 	}
 }
 
 func payload(key string) reconcile.RawPayload {
-	return reconcile.RawPayload{Provider: reconcile.KopoKopo, Source: reconcile.SourceWebhook,
+	return reconcile.RawPayload{Provider: testprov.KopoKopo, Source: reconcile.SourceWebhook,
 		Kind: "buygoods_transaction_received", DedupKey: key, Body: []byte(`{"id":"` + key + `"}`)}
 }
 
@@ -239,9 +240,9 @@ func TestStreamsOrderAndFilter(t *testing.T) {
 	// Inserted out of time order; two share an instant so id breaks the tie.
 	times := []time.Duration{3 * time.Hour, time.Hour, 2 * time.Hour, time.Hour, 30 * time.Hour, -time.Hour}
 	for i, d := range times {
-		prov := reconcile.KopoKopo
+		prov := testprov.KopoKopo
 		if i == 3 {
-			prov = reconcile.Kora
+			prov = testprov.Kora
 		}
 		if _, err := s.DB().Exec(`INSERT INTO ledger_entries (provider, reference, amount_minor, currency, status, occurred_at)
 			VALUES ($1, $2, 100, 'KES', 'paid', $3)`, prov, fmt.Sprint("L", i), t0.Add(d)); err != nil {
@@ -261,8 +262,8 @@ func TestStreamsOrderAndFilter(t *testing.T) {
 		want      []string
 	}{
 		{"all providers", nil, []string{"1", "3", "2", "0"}},
-		{"kopokopo only", []reconcile.Provider{reconcile.KopoKopo}, []string{"1", "2", "0"}},
-		{"kora only", []reconcile.Provider{reconcile.Kora}, []string{"3"}},
+		{"kopokopo only", []reconcile.Provider{testprov.KopoKopo}, []string{"1", "2", "0"}},
+		{"kora only", []reconcile.Provider{testprov.Kora}, []string{"3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/internal/testprov"
 	"github.com/mizani/reconcile/store"
 )
 
@@ -45,7 +46,7 @@ func TestBankImport(t *testing.T) {
 		if !l.ValueDate.Equal(time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)) {
 			t.Fatalf("line outside the window: %+v", l)
 		}
-		if l.Provider == reconcile.KopoKopo && l.Amount.Minor == 50000 && l.Account == "ACC-9" {
+		if l.Provider == testprov.KopoKopo && l.Amount.Minor == 50000 && l.Account == "ACC-9" {
 			kopo++
 		}
 	}

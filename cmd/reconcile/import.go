@@ -12,17 +12,10 @@ import (
 
 	"github.com/mizani/reconcile"
 	"github.com/mizani/reconcile/sources"
-	"github.com/mizani/reconcile/sources/kopokopo"
 	"github.com/mizani/reconcile/store"
 )
 
 func init() { register(newImportCmd) }
-
-// parsers maps each provider to the parser of its payloads. Pixel, iKhokha
-// and Kora join here as their adapters land.
-var parsers = map[reconcile.Provider]sources.Parser{
-	reconcile.KopoKopo: kopokopo.Parser{},
-}
 
 // maxImportLine bounds one JSON document; the webhook receiver accepts 1 MiB.
 const maxImportLine = 16 << 20
@@ -46,14 +39,16 @@ responses — one JSON document per line, each exactly as the provider sent it.
 Blank lines and a leading UTF-8 byte-order mark are skipped. Every line is parsed before anything is written: if
 any is bad, each is reported as FILE:LINE: reason and nothing is stored
 (exit 2). Otherwise all payloads and their records are saved in one
-transaction. Importing the same file again changes nothing.`,
+transaction. Importing the same file again changes nothing. Times a provider
+sends without a zone are read in its configured zone:
+` + envHelp(),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.importPayloads(cmd, o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.provider, "provider", "", "provider that sent the payloads: kopokopo (required)")
+	f.StringVar(&o.provider, "provider", "", "provider that sent the payloads: "+providerNames()+" (required)")
 	f.StringVar(&o.file, "file", "", "file of JSON documents, one per line (required)")
 	cmd.MarkFlagRequired("provider")
 	cmd.MarkFlagRequired("file")
@@ -61,13 +56,16 @@ transaction. Importing the same file again changes nothing.`,
 }
 
 func (a *app) importPayloads(cmd *cobra.Command, o importOptions) error {
-	provider, err := reconcile.ParseProvider(o.provider)
+	reg, err := lookupProvider(o.provider)
 	if err != nil {
 		return badInput(fmt.Errorf("--provider: %w", err))
 	}
-	parser, ok := parsers[provider]
-	if !ok {
-		return badInput(fmt.Errorf("--provider: importing %s payloads is not supported yet", provider))
+	// The parser reads the provider's configuration: the zone of its
+	// zone-less times, a configured currency.
+	cfg := reg.ConfigFromEnv()
+	parser, err := reg.Parser(cfg)
+	if err != nil {
+		return badInput(fmt.Errorf("%s: %s", reg.DisplayName, cfg.Redact(err.Error())))
 	}
 	batch, err := parseFile(o.file, parser)
 	if err != nil {

@@ -3,16 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mizani/reconcile"
 	"github.com/mizani/reconcile/jobs"
-	"github.com/mizani/reconcile/sources"
-	"github.com/mizani/reconcile/sources/kopokopo"
 	"github.com/mizani/reconcile/store"
 )
 
@@ -30,14 +26,15 @@ func newNightlyCmd(a *app) *cobra.Command {
 		Use:   "nightly [--date D]",
 		Short: "Pull every configured provider for a business day, then reconcile it",
 		Long: `The job a Kubernetes CronJob or crontab runs once a day, and the one
-'serve --schedule' runs: pull every provider whose credentials are set (Kopo
-Kopo: K2_CLIENT_ID and K2_CLIENT_SECRET; also read are K2_BASE_URL,
-K2_API_VERSION, K2_CALLBACK_URL and K2_TILL, the till to poll, else the whole
-company) over the day and its look-around, then reconcile the day into
---out/YYYY-MM-DD/. The day defaults to yesterday in --tz. The day, its pulls
+'serve --schedule' runs: pull every provider whose pull variables are set
+(history, then status checks of what is still open) over the day and its
+look-around, then reconcile the day into --out/YYYY-MM-DD/. The day defaults to yesterday in --tz. The day, its pulls
 and its run are locked and recorded in the run history, so an overlapping job
 stops before doing the same work twice (exit 1). A failed pull is recorded,
-the run still goes ahead with a WARNING in the report, and the exit code is 1.`,
+the run still goes ahead with a WARNING in the report, and the exit code is 1.
+
+Each provider reads its configuration from the environment:
+` + envHelp(),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.nightly(cmd, o) },
 	}
@@ -88,31 +85,12 @@ func (a *app) nightly(cmd *cobra.Command, o nightlyOptions) error {
 // newNightly assembles the nightly job from the run configuration and the
 // provider credentials in the environment.
 func (a *app) newNightly(st *store.Store, cfg jobs.RunConfig, outRoot string) (*jobs.Nightly, error) {
-	pulls, err := configuredPulls(a.logger)
+	pulls, err := configuredPulls(clientFlags{rate: 5, workers: 4, chunk: 24 * time.Hour}, a.logger)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Logger = a.logger
 	return &jobs.Nightly{Store: st, Pulls: pulls, Run: cfg, OutRoot: outRoot, Logger: a.logger}, nil
-}
-
-// configuredPulls returns a pull job for every provider whose API
-// credentials are set in the environment.
-func configuredPulls(log *slog.Logger) ([]sources.PullJob, error) {
-	var pulls []sources.PullJob
-	if os.Getenv(kopokopo.EnvClientID) != "" {
-		cfg := kopokopo.ConfigFromEnv()
-		cfg.Logger = log
-		client, err := kopokopo.New(cfg)
-		if err != nil {
-			return nil, badInput(err)
-		}
-		p := kopokopo.Puller{Client: client, Till: os.Getenv("K2_TILL")}
-		pulls = append(pulls, sources.PullJob{Provider: reconcile.KopoKopo, Scope: p.Scope(), Puller: p, Workers: 4})
-	} else {
-		log.Info("Kopo Kopo not pulled: K2_CLIENT_ID is not set")
-	}
-	return pulls, nil
 }
 
 // scheduleNightly starts the nightly job on spec inside serve, counted in

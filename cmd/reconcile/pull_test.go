@@ -66,13 +66,15 @@ func TestPullFromSandbox(t *testing.T) {
 	t.Setenv(kopokopo.EnvClientSecret, "cli-test-secret-NEVER-PRINTED")
 	t.Setenv(kopokopo.EnvAPIKey, "cli-test-api-key")
 	sandboxURL := startSandbox(t, "--seed", "5", "--fault-5xx", "0.1", "--fault-malformed", "0.2")
+	t.Setenv("K2_BASE_URL", sandboxURL+"/kopokopo")
+	t.Setenv("K2_TILL", "000000")
 	dbURL := pgtest.URL(t)
 	db := sqlx.MustOpen("postgres", dbURL)
 	t.Cleanup(func() { db.Close() })
 
 	run := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
-		args = append([]string{"pull", "--provider", "kopokopo", "--base-url", sandboxURL + "/kopokopo",
+		args = append([]string{"pull", "--provider", "kopokopo",
 			"--database-url", dbURL, "--log-format", "json", "--rate", "1000"}, args...)
 		code := execute(context.Background(), args, &out, &errb)
 		return code, out.String(), errb.String()
@@ -84,7 +86,7 @@ func TestPullFromSandbox(t *testing.T) {
 		return n, total
 	}
 
-	code, out, errs := run("--from", "2026-03-01", "--to", "2026-03-02", "--till", "000000")
+	code, out, errs := run("--from", "2026-03-01", "--to", "2026-03-02")
 	if code != exitOK {
 		t.Fatalf("pull exited %d: %s%s", code, out, errs)
 	}
@@ -100,7 +102,7 @@ func TestPullFromSandbox(t *testing.T) {
 	}
 
 	// Again: every chunk is done, nothing changes.
-	code, out, errs = run("--from", "2026-03-01", "--to", "2026-03-02", "--till", "000000")
+	code, out, errs = run("--from", "2026-03-01", "--to", "2026-03-02")
 	if code != exitOK || !strings.Contains(out, "0 chunks fetched, 2 skipped") {
 		t.Errorf("second pull exited %d: %s%s", code, out, errs)
 	}
@@ -117,13 +119,15 @@ func TestPullFromSandbox(t *testing.T) {
 
 	for _, tt := range []struct {
 		name string
+		till string
 		args []string
 		code int
 	}{
-		{"bad date", []string{"--from", "2026-13-01", "--to", "2026-03-02"}, exitBadInput},
-		{"till and company", []string{"--from", "2026-03-01", "--to", "2026-03-02", "--till", "1", "--company"}, exitBadInput},
-		{"unknown till", []string{"--from", "2026-03-01", "--to", "2026-03-01", "--till", "999"}, exitFailure},
+		{"bad date", "000000", []string{"--from", "2026-13-01", "--to", "2026-03-02"}, exitBadInput},
+		{"unknown provider", "000000", []string{"--provider", "kopokpo", "--from", "2026-03-01", "--to", "2026-03-02"}, exitBadInput},
+		{"unknown till", "999", []string{"--from", "2026-03-01", "--to", "2026-03-01"}, exitFailure},
 	} {
+		t.Setenv("K2_TILL", tt.till)
 		if code, out, errs := run(tt.args...); code != tt.code {
 			t.Errorf("%s: exit %d, want %d: %s%s", tt.name, code, tt.code, out, errs)
 		}

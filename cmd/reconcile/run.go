@@ -79,7 +79,7 @@ func (o *runOptions) addTuningFlags(f *pflag.FlagSet) {
 	f.StringSliceVar(&o.providers, "provider", nil, "only these providers (repeat or comma-separate; default all)")
 	f.StringSliceVar(&o.formats, "format", []string{"csv", "xlsx"}, "report formats: csv, xlsx")
 	f.DurationVar(&o.grace, "grace", matchers.DefaultGrace, "look-around on both sides of the window")
-	f.StringSliceVar(&o.heuristics, "heuristic", []string{string(reconcile.KopoKopo)}, "providers whose unmatched items are paired by amount, phone and time")
+	f.StringSliceVar(&o.heuristics, "heuristic", heuristicDefault(), "providers whose unmatched items are paired by amount, phone and time")
 	f.DurationVar(&o.tolerance, "tolerance", matchers.DefaultTolerance, "time tolerance of heuristic matches")
 	f.DurationVar(&o.staleAfter, "stale-after", matchers.DefaultStaleAfter, "a record pending longer than this is reported")
 	f.StringVar(&o.rounding, "rounding", envOr("RECONCILE_ROUNDING", string(reconcile.DefaultRounding)), "fee rounding rule: half-even, half-up, down, up (env RECONCILE_ROUNDING)")
@@ -151,22 +151,25 @@ func (o runOptions) tuning() (jobs.RunConfig, error) {
 			return cfg, fmt.Errorf("--fee: %w", err)
 		}
 	}
-	return jobs.RunConfig{
+	cfg = jobs.RunConfig{
 		Zone: zone, Providers: providers, Formats: formats,
 		Grace: o.grace, HeuristicProviders: heuristics, Tolerance: o.tolerance, StaleAfter: o.staleAfter,
 		Fees: fees, Rounding: rounding, SettlementTolerance: o.settlementTolerance,
 		SameDaySettlement: o.sameDay, XLSXMaxMatches: o.xlsxMaxMatches, SettlementLookBack: o.settlementLookBack,
-	}, nil
+	}
+	providerTraits(&cfg, true, len(o.fees) > 0)
+	cfg.Configured = configuredProviders()
+	return cfg, nil
 }
 
 func parseProviders(names []string, flag string) ([]reconcile.Provider, error) {
 	var out []reconcile.Provider
 	for _, n := range names {
-		p, err := reconcile.ParseProvider(strings.ToLower(strings.TrimSpace(n)))
+		reg, err := lookupProvider(n)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", flag, err)
 		}
-		out = append(out, p)
+		out = append(out, reg.Name)
 	}
 	return out, nil
 }

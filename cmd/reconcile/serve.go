@@ -18,7 +18,7 @@ import (
 
 	"github.com/mizani/reconcile"
 	"github.com/mizani/reconcile/jobs"
-	"github.com/mizani/reconcile/sources/kopokopo"
+	"github.com/mizani/reconcile/sources"
 	"github.com/mizani/reconcile/sources/webhook"
 	"github.com/mizani/reconcile/store"
 )
@@ -42,12 +42,15 @@ then payload and records are stored in one transaction and only then is 200
 answered. Bad signature → 401 (nothing stored), malformed → 400, body over
 1 MiB → 413, duplicates → 200 stored once. GET /healthz pings the store;
 GET /metrics serves Prometheus metrics. SIGTERM shuts down gracefully.
-Credentials: K2_API_KEY signs Kopo Kopo webhooks; without it they are
-refused with 503 and nothing is stored.
+A provider whose webhook key is not set is refused with 503 (the provider
+retries once it is set) and nothing is stored.
 
 With --schedule, the nightly job (see 'reconcile nightly') runs on that cron
 schedule: pull yesterday from every configured provider, then reconcile it
-into --out/YYYY-MM-DD/. Advisory locks keep replicas from doubling the work.`,
+into --out/YYYY-MM-DD/. Advisory locks keep replicas from doubling the work.
+
+Each provider reads its configuration from the environment:
+` + envHelp(),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.serve(cmd.Context(), o)
@@ -63,24 +66,34 @@ into --out/YYYY-MM-DD/. Advisory locks keep replicas from doubling the work.`,
 	return cmd
 }
 
-// webhookProviders are the providers whose webhooks serve accepts, with
-// credentials from the environment, and those whose key is unset, each with
-// the message their deliveries are refused with (503) rather than accepting
-// unverifiable ones.
-func webhookProviders() (map[reconcile.Provider]webhook.Provider, map[reconcile.Provider]string) {
+// webhookProviders are the registered providers whose webhooks serve
+// accepts, verified with credentials from the environment, and those it
+// refuses (503, which providers retry, and nothing stored) with the message
+// naming what is missing: their key is not set, or they send no webhooks.
+func webhookProviders() (map[reconcile.Provider]webhook.Provider, map[reconcile.Provider]string, error) {
 	ps := map[reconcile.Provider]webhook.Provider{}
 	missing := map[reconcile.Provider]string{}
-	if key := os.Getenv(kopokopo.EnvAPIKey); key != "" {
-		ps[reconcile.KopoKopo] = webhook.Provider{Parser: kopokopo.Parser{}, Verifier: kopokopo.Verifier{APIKey: key}}
-	} else {
-		missing[reconcile.KopoKopo] = "Kopo Kopo webhook signing key (" + kopokopo.EnvAPIKey + ") is not configured"
+	for _, reg := range sources.Registered() {
+		if reg.Verifier == nil {
+			missing[reg.Name] = reg.DisplayName + " sends no webhooks to Mizani"
+			continue
+		}
+		cfg := reg.ConfigFromEnv()
+		if err := cfg.NotConfigured(sources.ForWebhooks); err != nil {
+			missing[reg.Name] = err.Error()
+			continue
+		}
+		parser, err := reg.Parser(cfg)
+		if err != nil {
+			return nil, nil, badInput(fmt.Errorf("%s: %s", reg.DisplayName, cfg.Redact(err.Error())))
+		}
+		verifier, err := reg.Verifier(cfg)
+		if err != nil {
+			return nil, nil, badInput(fmt.Errorf("%s: %s", reg.DisplayName, cfg.Redact(err.Error())))
+		}
+		ps[reg.Name] = webhook.Provider{Parser: parser, Verifier: verifier}
 	}
-	// SPEC §12 names their endpoints; until their sources exist, deliveries
-	// are refused as unavailable (503, which providers retry), not unknown.
-	for _, p := range []reconcile.Provider{reconcile.Pixel, reconcile.IKhokha, reconcile.Kora} {
-		missing[p] = p.DisplayName() + " webhooks are not supported yet"
-	}
-	return ps, missing
+	return ps, missing, nil
 }
 
 func (a *app) serve(ctx context.Context, o serveOptions) error {
@@ -93,9 +106,12 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 	defer st.Close()
 	st.DB().SetMaxIdleConns(32) // concurrent deliveries reuse connections
 
-	providers, unconfigured := webhookProviders()
-	if len(providers) == 0 {
-		a.logger.Warn("no provider credentials set (K2_API_KEY): every webhook will be refused")
+	providers, unconfigured, err := webhookProviders()
+	if err != nil {
+		return err
+	}
+	for name, why := range unconfigured {
+		a.logger.Warn("webhooks refused with 503", "provider", string(name), "why", why)
 	}
 	reg := prometheus.NewRegistry()
 	handler, err := newServeHandler(a, st, reg, providers, unconfigured)

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/internal/testprov"
 	"github.com/mizani/reconcile/jobs"
 	"github.com/mizani/reconcile/sources/kopokopo"
 	"github.com/mizani/reconcile/sources/webhook"
@@ -30,7 +31,7 @@ func TestServeRoutes(t *testing.T) {
 	const key = "serve-test-key"
 	reg := prometheus.NewRegistry()
 	h, err := newServeHandler(a, st, reg, map[reconcile.Provider]webhook.Provider{
-		reconcile.KopoKopo: {Parser: kopokopo.Parser{}, Verifier: kopokopo.Verifier{APIKey: key}},
+		testprov.KopoKopo: {Parser: kopokopo.Parser{}, Verifier: kopokopo.Verifier{APIKey: key}},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +84,7 @@ func TestServeRoutes(t *testing.T) {
 func TestServeWebhookCredentials(t *testing.T) {
 	const key = "serve-credentials-key"
 	body := []byte(compact(t, "webhook_m2m_transaction_received.json"))
-	notConfigured := `{"error":"Kopo Kopo webhook signing key (K2_API_KEY) is not configured"}` + "\n"
+	notConfigured := `{"error":"Kopo Kopo is not configured for webhooks: set K2_API_KEY"}` + "\n"
 	tests := []struct {
 		name, apiKey, provider string
 		wantCode               int
@@ -94,7 +95,6 @@ func TestServeWebhookCredentials(t *testing.T) {
 		{"no key: unknown provider", "", "foo", http.StatusNotFound, `{"error":"unknown provider foo"}` + "\n", 0},
 		{"key set: kopokopo", key, "kopokopo", http.StatusOK, `{"status":"stored"}` + "\n", 1},
 		{"key set: unknown provider", key, "foo", http.StatusNotFound, `{"error":"unknown provider foo"}` + "\n", 0},
-		{"a provider without a source yet", key, "pixel", http.StatusServiceUnavailable, `{"error":"Pixel webhooks are not supported yet"}` + "\n", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,7 +102,10 @@ func TestServeWebhookCredentials(t *testing.T) {
 			db := pgtest.New(t)
 			st := store.New(db)
 			a := &app{logger: slog.New(slog.DiscardHandler)}
-			providers, unconfigured := webhookProviders()
+			providers, unconfigured, err := webhookProviders()
+			if err != nil {
+				t.Fatal(err)
+			}
 			h, err := newServeHandler(a, st, prometheus.NewRegistry(), providers, unconfigured)
 			if err != nil {
 				t.Fatal(err)

@@ -5,9 +5,11 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/mizani/reconcile"
 	"github.com/mizani/reconcile/sources"
+	"github.com/mizani/reconcile/sources/apiclient"
 	"github.com/mizani/reconcile/sources/kopokopo"
 	"github.com/mizani/reconcile/sources/sourcetest"
 	"github.com/mizani/reconcile/store"
@@ -33,7 +36,10 @@ const (
 type counter struct {
 	mu    sync.Mutex
 	paths map[string]int
-	hook  func(r *http.Request) // called before each request is served
+	// hook is called before each request is served; when it answers the
+	// request itself (a test's own failure) it returns true and the
+	// simulator never sees it.
+	hook func(w http.ResponseWriter, r *http.Request) bool
 }
 
 func (c *counter) count(prefix string) int {
@@ -88,8 +94,8 @@ func setup(t *testing.T, scfg kopokopo.SimConfig, ccfg kopokopo.Config) simEnv {
 		reqs.paths[r.URL.Path]++
 		hook := reqs.hook
 		reqs.mu.Unlock()
-		if hook != nil {
-			hook(r)
+		if hook != nil && hook(w, r) {
+			return
 		}
 		sim.ServeHTTP(w, r)
 	}))
@@ -97,21 +103,15 @@ func setup(t *testing.T, scfg kopokopo.SimConfig, ccfg kopokopo.Config) simEnv {
 	ccfg.BaseURL = srv.URL
 	ccfg.ClientID, ccfg.ClientSecret = testClientID, testClientSecret
 	ccfg.RateLimit, ccfg.Burst = 2000, 10
-	ccfg.RetryBase, ccfg.RetryMax = time.Millisecond, 20*time.Millisecond
+	ccfg.Retry.Base, ccfg.Retry.Max = time.Millisecond, 20*time.Millisecond
 	ccfg.PollInterval = time.Millisecond
-	ccfg.MaxRetries = cmp.Or(ccfg.MaxRetries, 10)
+	ccfg.Retry.MaxRetries = cmp.Or(ccfg.Retry.MaxRetries, 10)
 	ccfg.Logger = logger
 	client, err := kopokopo.New(ccfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return simEnv{sim: sim, client: client, reqs: reqs, logs: logs}
-}
-
-// newSim is setup for callers that need only the simulator and the client.
-func newSim(t *testing.T, scfg kopokopo.SimConfig, ccfg kopokopo.Config) (*kopokopo.Simulator, *kopokopo.Client) {
-	e := setup(t, scfg, ccfg)
-	return e.sim, e.client
 }
 
 // expected turns simulator transactions into the records a pull must leave.
@@ -123,9 +123,9 @@ func expected(t *testing.T, txs []kopokopo.Transaction) []sourcetest.Expected {
 		if err != nil {
 			t.Fatalf("simulator transaction %s: %v", tx.ID, err)
 		}
-		out = append(out, sourcetest.Expected{TxID: tx.ID, Kind: reconcile.KindPayment, Amount: m})
+		out = append(out, sourcetest.Expected{TxID: tx.ID, Kind: reconcile.KindPayment, Amount: m, AmountKnown: true})
 		if tx.Status == "Reversed" { // the payment and its reversal
-			out = append(out, sourcetest.Expected{TxID: tx.ID, Kind: reconcile.KindReversal, Amount: m})
+			out = append(out, sourcetest.Expected{TxID: tx.ID, Kind: reconcile.KindReversal, Amount: m, AmountKnown: true})
 		}
 	}
 	return out
@@ -171,12 +171,12 @@ var day0 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 
 func TestPullWithFaultsStoresEachTransactionOnce(t *testing.T) {
 	t.Parallel()
-	e := setup(t, kopokopo.SimConfig{Seed: 42, Faults: kopokopo.Faults{
+	e := setup(t, kopokopo.SimConfig{Seed: 42, Faults: sources.Faults{
 		Latency: time.Millisecond, TooManyRequests: 0.15, ServerError: 0.15, Malformed: 0.3, DropCallbacks: 0.5,
 	}}, kopokopo.Config{})
 	st := store.New(pgtest.New(t))
 	w := reconcile.Window{From: day0, To: day0.Add(3 * 24 * time.Hour)}
-	job := sources.PullJob{Provider: reconcile.KopoKopo, Scope: "company", Puller: kopokopo.Puller{Client: e.client},
+	job := sources.PullJob{Provider: kopokopo.Name, Scope: "company", Puller: kopokopo.Puller{Client: e.client},
 		Sink: st, Checkpoints: st, Chunk: 6 * time.Hour, Workers: 3, Logger: slog.New(slog.NewTextHandler(e.logs, nil))}
 	stats, err := sources.PullWindow(context.Background(), job, w)
 	if err != nil {
@@ -221,16 +221,17 @@ func TestTokenExpiryMidPullRefreshesAndContinues(t *testing.T) {
 	e := setup(t, kopokopo.SimConfig{Seed: 3}, kopokopo.Config{})
 	var polls atomic.Int32
 	e.reqs.mu.Lock()
-	e.reqs.hook = func(r *http.Request) {
+	e.reqs.hook = func(_ http.ResponseWriter, r *http.Request) bool {
 		// Expire every token just before the third polling request.
 		if strings.HasPrefix(r.URL.Path, "/api/v1/polling") && r.Method == http.MethodPost && polls.Add(1) == 3 {
 			e.sim.ExpireTokens()
 		}
+		return false
 	}
 	e.reqs.mu.Unlock()
 	st := store.New(pgtest.New(t))
 	w := reconcile.Window{From: day0, To: day0.Add(4 * 24 * time.Hour)}
-	job := sources.PullJob{Provider: reconcile.KopoKopo, Scope: "company", Puller: kopokopo.Puller{Client: e.client}, Sink: st}
+	job := sources.PullJob{Provider: kopokopo.Name, Scope: "company", Puller: kopokopo.Puller{Client: e.client}, Sink: st}
 	if _, err := sources.PullWindow(context.Background(), job, w); err != nil {
 		t.Fatalf("PullWindow: %v", err)
 	}
@@ -280,7 +281,7 @@ func TestV2Paths(t *testing.T) {
 
 func TestContextCancelStopsPromptly(t *testing.T) {
 	t.Parallel()
-	e := setup(t, kopokopo.SimConfig{Seed: 1, Faults: kopokopo.Faults{Latency: 10 * time.Second}}, kopokopo.Config{})
+	e := setup(t, kopokopo.SimConfig{Seed: 1, Faults: sources.Faults{Latency: 10 * time.Second}}, kopokopo.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -315,7 +316,7 @@ func TestResumeAfterCrash(t *testing.T) {
 	st := store.New(pgtest.New(t))
 	w := reconcile.Window{From: day0, To: day0.Add(4 * 24 * time.Hour)}
 	crashing := &failingPuller{Puller: kopokopo.Puller{Client: e.client}, failAt: 3}
-	job := sources.PullJob{Provider: reconcile.KopoKopo, Scope: "company", Puller: crashing, Sink: st, Checkpoints: st}
+	job := sources.PullJob{Provider: kopokopo.Name, Scope: "company", Puller: crashing, Sink: st, Checkpoints: st}
 	if _, err := sources.PullWindow(context.Background(), job, w); err == nil || !strings.Contains(err.Error(), "simulated crash") {
 		t.Fatalf("first PullWindow error = %v, want the simulated crash", err)
 	}
@@ -337,7 +338,7 @@ func TestRecentChunkNotMarkedDone(t *testing.T) {
 	e := setup(t, kopokopo.SimConfig{Seed: 9, PerHour: -1}, kopokopo.Config{})
 	st := store.New(pgtest.New(t))
 	now := day0.Add(36 * time.Hour)
-	job := sources.PullJob{Provider: reconcile.KopoKopo, Scope: "company", Puller: kopokopo.Puller{Client: e.client},
+	job := sources.PullJob{Provider: kopokopo.Name, Scope: "company", Puller: kopokopo.Puller{Client: e.client},
 		Sink: st, Checkpoints: st, Now: func() time.Time { return now }}
 	if _, err := sources.PullWindow(context.Background(), job, reconcile.Window{From: day0, To: day0.Add(48 * time.Hour)}); err != nil {
 		t.Fatal(err)
@@ -363,9 +364,12 @@ func TestClientRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = bad.Poll(ctx, hour)
-		var apiErr *kopokopo.APIError
+		var apiErr *apiclient.APIError
 		if !errors.As(err, &apiErr) || apiErr.Status != http.StatusUnauthorized || !strings.Contains(apiErr.Message, "Client authentication failed") {
 			t.Fatalf("error = %v, want a 401 APIError with the API's message", err)
+		}
+		if apiErr.Provider != "kopokopo" || apiErr.Code != "invalid_client" || apiErr.Path != "/oauth/token" {
+			t.Errorf("APIError %+v, want kopokopo's invalid_client at /oauth/token", apiErr)
 		}
 		if strings.Contains(err.Error(), testClientSecret) || strings.Contains(err.Error(), testClientID) {
 			t.Errorf("error %q reveals a credential", err)
@@ -377,7 +381,7 @@ func TestClientRefusals(t *testing.T) {
 	t.Run("4xx not retried", func(t *testing.T) {
 		e := setup(t, kopokopo.SimConfig{}, kopokopo.Config{})
 		_, err := e.client.Poll(ctx, kopokopo.PollRequest{Scope: "till", ScopeReference: "999999", From: day0, To: day0.Add(time.Hour)})
-		var apiErr *kopokopo.APIError
+		var apiErr *apiclient.APIError
 		if !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest || apiErr.Message != "Invalid scope reference" {
 			t.Fatalf("error = %v, want 400 Invalid scope reference", err)
 		}
@@ -386,10 +390,10 @@ func TestClientRefusals(t *testing.T) {
 		}
 	})
 	t.Run("429 honours Retry-After then gives up", func(t *testing.T) {
-		e := setup(t, kopokopo.SimConfig{Faults: kopokopo.Faults{TooManyRequests: 1, RetryAfter: 1}}, kopokopo.Config{MaxRetries: 1})
+		e := setup(t, kopokopo.SimConfig{Faults: sources.Faults{TooManyRequests: 1, RetryAfter: 1}}, kopokopo.Config{Retry: sources.RetryPolicy{MaxRetries: 1}})
 		start := time.Now()
 		_, err := e.client.Poll(ctx, hour)
-		var apiErr *kopokopo.APIError
+		var apiErr *apiclient.APIError
 		if !errors.As(err, &apiErr) || apiErr.Status != http.StatusTooManyRequests {
 			t.Fatalf("error = %v, want 429", err)
 		}
@@ -421,5 +425,194 @@ func TestNewValidates(t *testing.T) {
 	c, err := kopokopo.New(kopokopo.Config{ClientID: "i", ClientSecret: "s"})
 	if err != nil || c.BaseURL() != kopokopo.DefaultBaseURL {
 		t.Errorf("defaults: %v, base %q", err, c.BaseURL())
+	}
+}
+
+// TestClientRetriesTransientFailures: 5xx answers and 429s are retried until
+// the request goes through; a 429's Retry-After is waited out.
+func TestClientRetriesTransientFailures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		status     int    // answered instead of the simulator's response
+		retryAfter string // Retry-After header sent with it
+		failures   int    // how many polling POSTs fail
+		minWait    time.Duration
+	}{
+		{name: "500 twice", status: http.StatusInternalServerError, failures: 2},
+		{name: "502 twice", status: http.StatusBadGateway, failures: 2},
+		{name: "503 with Retry-After", status: http.StatusServiceUnavailable, retryAfter: "1", failures: 1, minWait: time.Second},
+		{name: "429 with Retry-After", status: http.StatusTooManyRequests, retryAfter: "1", failures: 1, minWait: time.Second},
+		{name: "429 without Retry-After", status: http.StatusTooManyRequests, failures: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, kopokopo.SimConfig{Seed: 2}, kopokopo.Config{})
+			var failed atomic.Int32
+			e.reqs.mu.Lock()
+			e.reqs.hook = func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method != http.MethodPost || r.URL.Path != "/api/v1/polling" || failed.Add(1) > int32(tt.failures) {
+					return false
+				}
+				if tt.retryAfter != "" {
+					w.Header().Set("Retry-After", tt.retryAfter)
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(tt.status)
+				fmt.Fprintf(w, `{"error_code": %d, "error_message": "Try again later."}`, tt.status)
+				return true
+			}
+			e.reqs.mu.Unlock()
+			start := time.Now()
+			body, err := e.client.Poll(context.Background(), kopokopo.PollRequest{Scope: "company", From: day0, To: day0.Add(2 * time.Hour)})
+			if err != nil {
+				t.Fatalf("Poll after %d transient failures: %v", tt.failures, err)
+			}
+			if !strings.Contains(string(body), `"status":"Success"`) {
+				t.Errorf("result %.200s is not final", body)
+			}
+			if got := e.reqs.count("/api/v1/polling") - 2; got != tt.failures+1 { // minus the two result reads
+				t.Errorf("%d polling POSTs, want %d failed and 1 through", got, tt.failures)
+			}
+			if d := time.Since(start); d < tt.minWait {
+				t.Errorf("retried after %s, want the Retry-After of %s honoured", d, tt.minWait)
+			}
+			if !strings.Contains(e.logs.String(), "retrying") {
+				t.Error("retries were not logged")
+			}
+		})
+	}
+}
+
+// stamper records when each request leaves the client.
+type stamper struct {
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func (s *stamper) RoundTrip(r *http.Request) (*http.Response, error) {
+	s.mu.Lock()
+	s.times = append(s.times, time.Now())
+	s.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestClientRateLimit: no more requests leave the client than its rate
+// limit allows, token requests included, however many goroutines poll.
+func TestClientRateLimit(t *testing.T) {
+	t.Parallel()
+	const perSecond = 40
+	e := setup(t, kopokopo.SimConfig{Seed: 4, PerHour: -1}, kopokopo.Config{})
+	sent := &stamper{}
+	client, err := kopokopo.New(kopokopo.Config{
+		BaseURL: e.client.BaseURL(), ClientID: testClientID, ClientSecret: testClientSecret,
+		RateLimit: perSecond, Burst: 1, PollInterval: time.Millisecond, HTTPClient: &http.Client{Transport: sent},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			from := day0.Add(time.Duration(i) * time.Hour)
+			if _, err := client.Poll(context.Background(), kopokopo.PollRequest{Scope: "company", From: from, To: from.Add(time.Hour)}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	times := slices.SortedFunc(slices.Values(sent.times), time.Time.Compare)
+	// 1 token request and 4 × (create + 2 reads); burst 1 spaces them 25 ms apart.
+	if len(times) != 13 || e.reqs.count("/") != 13 {
+		t.Fatalf("%d requests sent, %d served, want 13", len(times), e.reqs.count("/"))
+	}
+	span := times[len(times)-1].Sub(times[0])
+	if least := time.Duration(len(times)-1) * time.Second / perSecond; span < least*9/10 {
+		t.Errorf("%d requests within %s, want at least %s at %d/s", len(times), span, least, perSecond)
+	}
+	// No 250 ms holds more than the rate allows, plus the burst and one for
+	// scheduling jitter.
+	const window = 250 * time.Millisecond
+	most := int(perSecond*window/time.Second) + 1 + 1
+	for i := range times {
+		n := 0
+		for _, u := range times[i:] {
+			if u.Sub(times[i]) < window {
+				n++
+			}
+		}
+		if n > most {
+			t.Errorf("%d requests within %s from request %d, want at most %d", n, window, i, most)
+		}
+	}
+}
+
+// TestClientSecretsNeverLeak: the client secret and the access tokens the
+// simulator issued appear in no log line and no error, even when requests
+// fail and are retried or refused.
+func TestClientSecretsNeverLeak(t *testing.T) {
+	t.Parallel()
+	e := setup(t, kopokopo.SimConfig{Seed: 6, Faults: sources.Faults{TooManyRequests: 0.2, ServerError: 0.2, Malformed: 0.3}}, kopokopo.Config{})
+	var (
+		mu     sync.Mutex
+		tokens []string
+	)
+	e.reqs.mu.Lock()
+	e.reqs.hook = func(_ http.ResponseWriter, r *http.Request) bool {
+		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			mu.Lock()
+			tokens = append(tokens, tok)
+			mu.Unlock()
+		}
+		return false
+	}
+	e.reqs.mu.Unlock()
+	ctx := context.Background()
+	var errs []string
+	for i := range 6 {
+		from := day0.Add(time.Duration(i) * time.Hour)
+		if i == 3 {
+			e.sim.ExpireTokens() // a 401, a fresh token
+		}
+		if _, err := e.client.Poll(ctx, kopokopo.PollRequest{Scope: "company", From: from, To: from.Add(time.Hour)}); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	// Refusals: an unknown till, wrong credentials.
+	if _, err := e.client.Poll(ctx, kopokopo.PollRequest{Scope: "till", ScopeReference: "999999", From: day0, To: day0.Add(time.Hour)}); err != nil {
+		errs = append(errs, err.Error())
+	} else {
+		t.Error("polling an unknown till succeeded")
+	}
+	bad, err := kopokopo.New(kopokopo.Config{BaseURL: e.client.BaseURL(), ClientID: testClientID, ClientSecret: testClientSecret + "-wrong",
+		Retry: sources.RetryPolicy{Base: time.Millisecond, Max: 5 * time.Millisecond}, Logger: slog.New(slog.NewJSONHandler(e.logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad.Poll(ctx, kopokopo.PollRequest{Scope: "company", From: day0, To: day0.Add(time.Hour)}); err != nil {
+		errs = append(errs, err.Error())
+	} else {
+		t.Error("wrong credentials were accepted")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(tokens) < 2 {
+		t.Fatalf("%d bearer tokens seen, want at least 2 (one refreshed after expiry)", len(tokens))
+	}
+	secrets := append([]string{testClientSecret}, tokens...)
+	logs := e.logs.String()
+	for _, s := range secrets {
+		if strings.Contains(logs, s) {
+			t.Errorf("logs contain a secret %.6s…", s)
+		}
+		for _, msg := range errs {
+			if strings.Contains(msg, s) {
+				t.Errorf("error %q contains a secret", msg)
+			}
+		}
+	}
+	if !strings.Contains(logs, "retrying") || !strings.Contains(logs, "fetching a new one") {
+		t.Errorf("the faults and the expiry did not bite; logs:\n%s", logs)
 	}
 }

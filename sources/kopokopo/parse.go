@@ -1,9 +1,11 @@
 // Package kopokopo is Mizani's Kopo Kopo (K2 Connect) adapter: API client,
-// webhook signatures, payload mapping and a simulator (SPEC §9.1).
+// webhook signatures, payload mapping and a simulator (SPEC §9.1), all
+// registered through Provider. The commands use the registration alone; the
+// typed API (Client, Puller, Simulator) is for tests and the adapter itself.
 package kopokopo
 
 import (
-	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,7 +72,15 @@ const defaultCurrency reconcile.Currency = "KES"
 //     topics also need their event.resource.
 //   - Amounts are never negative: Kopo Kopo reports a reversal by topic or
 //     status, not by sign, so "-5.0" is malformed. Zero is accepted.
-type Parser struct{}
+//   - Times carry their offset (+03:00, with or without milliseconds); a time
+//     without one is read in Zone.
+//
+// The zero Parser is ready to use.
+type Parser struct {
+	// Zone reads a time that carries no offset, which Kopo Kopo does not
+	// send (SPEC §9.1). Default: East Africa Time, +03:00, as in Nairobi.
+	Zone *time.Location
+}
 
 var _ sources.Parser = Parser{}
 
@@ -78,41 +88,41 @@ var _ sources.Parser = Parser{}
 // "<topic>:<event id>"; that of a result is "<type>:<data.id>:<status>", so a
 // pending status and the final result of the same request are both kept while
 // a redelivery of either is a duplicate. A body of neither shape is malformed.
-func (Parser) Parse(body []byte, src reconcile.Source) (reconcile.RawPayload, []reconcile.Record, error) {
-	p := reconcile.RawPayload{Provider: reconcile.KopoKopo, Source: src, Body: body}
+func (ps Parser) Parse(body []byte, src reconcile.Source) (reconcile.RawPayload, []reconcile.Record, error) {
+	p := reconcile.RawPayload{Provider: Name, Source: src, Body: body}
 	var env envelope
-	if err := decode(body, &env); err != nil {
+	if err := sources.DecodeObject(body, &env); err != nil {
 		return p, nil, malformed("body", err)
 	}
-	m := mapper{src: src}
+	m := mapper{src: src, zone: cmp.Or(ps.Zone, eat)}
 	var recs []reconcile.Record
 	var err error
 	switch {
 	case env.Topic != "":
 		p.Kind = env.Topic
 		if env.ID == "" {
-			return p, nil, malformed("id", errMissing)
+			return p, nil, malformed("id", sources.ErrMissing)
 		}
 		if env.Event == nil {
-			return p, nil, malformed("event", errMissing)
+			return p, nil, malformed("event", sources.ErrMissing)
 		}
 		p.DedupKey = env.Topic + ":" + env.ID
 		recs, err = m.webhook(env)
-	case !isNull(env.Data):
+	case !sources.IsNull(env.Data):
 		var res result
-		if err := decode(env.Data, &res); err != nil {
+		if err := sources.DecodeObject(env.Data, &res); err != nil {
 			return p, nil, malformed("data", err)
 		}
 		if res.ID == "" {
-			return p, nil, malformed("data.id", errMissing)
+			return p, nil, malformed("data.id", sources.ErrMissing)
 		}
 		if res.Type == "" {
-			return p, nil, malformed("data.type", errMissing)
+			return p, nil, malformed("data.type", sources.ErrMissing)
 		}
 		var status struct {
 			Status string `json:"status"`
 		}
-		if err := decode(res.Attributes, &status); err != nil {
+		if err := sources.DecodeObject(res.Attributes, &status); err != nil {
 			return p, nil, malformed("data.attributes", err)
 		}
 		p.Kind = res.Type + "_result"
@@ -129,9 +139,6 @@ func (Parser) Parse(body []byte, src reconcile.Source) (reconcile.RawPayload, []
 	}
 	return p, recs, nil
 }
-
-// errMissing is the detail for a required field that is absent or empty.
-var errMissing = errors.New("missing")
 
 // notAPayload explains why body, a JSON object of neither accepted shape, is
 // refused. It never quotes the body: a token response holds a secret.
@@ -156,33 +163,15 @@ func notAPayload(body []byte) error {
 
 // malformed wraps sources.ErrMalformed, naming the JSON path at fault.
 func malformed(field string, err error) error {
-	return fmt.Errorf("kopokopo: %w: %s: %v", sources.ErrMalformed, field, err)
+	return sources.Malformed(Name, field, err)
 }
 
-// decode unmarshals a JSON object into v, keeping numbers exact.
-func decode(raw []byte, v any) error {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' {
-		return errors.New("not a JSON object")
-	}
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	if err := d.Decode(v); err != nil {
-		return err
-	}
-	if d.More() {
-		return errors.New("trailing data after the JSON object")
-	}
-	return nil
+// mapper turns decoded payloads into records for one source, reading
+// zone-less times in zone.
+type mapper struct {
+	src  reconcile.Source
+	zone *time.Location
 }
-
-func isNull(raw json.RawMessage) bool {
-	t := bytes.TrimSpace(raw)
-	return len(t) == 0 || bytes.Equal(t, []byte("null"))
-}
-
-// mapper turns decoded payloads into records for one source.
-type mapper struct{ src reconcile.Source }
 
 func (m mapper) webhook(env envelope) ([]reconcile.Record, error) {
 	var kind reconcile.Kind
@@ -198,12 +187,12 @@ func (m mapper) webhook(env envelope) ([]reconcile.Record, error) {
 		return nil, nil
 	}
 	const path = "event.resource"
-	if env.Event == nil || isNull(env.Event.Resource) {
-		return nil, malformed(path, errMissing)
+	if env.Event == nil || sources.IsNull(env.Event.Resource) {
+		return nil, malformed(path, sources.ErrMissing)
 	}
 	if kind == "" {
 		var obj map[string]json.RawMessage
-		if err := decode(env.Event.Resource, &obj); err != nil {
+		if err := sources.DecodeObject(env.Event.Resource, &obj); err != nil {
 			return nil, malformed(path, err)
 		}
 		return nil, nil
@@ -212,7 +201,7 @@ func (m mapper) webhook(env envelope) ([]reconcile.Record, error) {
 		return m.settlementWebhook(env.Event.Resource, path)
 	}
 	var t transaction
-	if err := decode(env.Event.Resource, &t); err != nil {
+	if err := sources.DecodeObject(env.Event.Resource, &t); err != nil {
 		return nil, malformed(path, err)
 	}
 	if kind == reconcile.KindReversal {
@@ -243,7 +232,7 @@ func (m mapper) result(res result) ([]reconcile.Record, error) {
 	switch res.Type {
 	case "incoming_payment":
 		var a incomingPaymentAttrs
-		if err := decode(res.Attributes, &a); err != nil {
+		if err := sources.DecodeObject(res.Attributes, &a); err != nil {
 			return nil, malformed(path, err)
 		}
 		r, err := m.incomingPayment(res.ID, a)
@@ -253,7 +242,7 @@ func (m mapper) result(res result) ([]reconcile.Record, error) {
 		return []reconcile.Record{r}, nil
 	case "payment":
 		var a transferAttrs
-		if err := decode(res.Attributes, &a); err != nil {
+		if err := sources.DecodeObject(res.Attributes, &a); err != nil {
 			return nil, malformed(path, err)
 		}
 		r, err := m.payout(res.ID, a)
@@ -263,7 +252,7 @@ func (m mapper) result(res result) ([]reconcile.Record, error) {
 		return []reconcile.Record{r}, nil
 	case "settlement_transfer":
 		var a transferAttrs
-		if err := decode(res.Attributes, &a); err != nil {
+		if err := sources.DecodeObject(res.Attributes, &a); err != nil {
 			return nil, malformed(path, err)
 		}
 		cur, err := currency(a.Amount.Currency, path+".amount.currency")
@@ -286,7 +275,7 @@ func (m mapper) result(res result) ([]reconcile.Record, error) {
 		return m.disbursements(res.ID, cur, all, a.CreatedAt, func(i int) string { return paths[i] })
 	case "polling":
 		var a pollingAttrs
-		if err := decode(res.Attributes, &a); err != nil {
+		if err := sources.DecodeObject(res.Attributes, &a); err != nil {
 			return nil, malformed(path, err)
 		}
 		return m.polling(a)
@@ -301,14 +290,14 @@ func (m mapper) polling(a pollingAttrs) ([]reconcile.Record, error) {
 	var recs []reconcile.Record
 	for i, tx := range a.Transactions {
 		path := fmt.Sprintf("data.attributes.transactions[%d].resource", i)
-		if isNull(tx.Resource) {
-			return nil, malformed(path, errMissing)
+		if sources.IsNull(tx.Resource) {
+			return nil, malformed(path, sources.ErrMissing)
 		}
 		switch strings.ToLower(tx.Type) {
 		case "buygoods transaction", "b2b transaction", "external till to till transaction",
 			"merchant to merchant transaction", "m2m transaction":
 			var t transaction
-			if err := decode(tx.Resource, &t); err != nil {
+			if err := sources.DecodeObject(tx.Resource, &t); err != nil {
 				return nil, malformed(path, err)
 			}
 			if strings.EqualFold(t.Status, "Reversed") {
@@ -338,14 +327,14 @@ func (m mapper) polling(a pollingAttrs) ([]reconcile.Record, error) {
 // transaction maps a Buygoods, B2B or M2M resource found at path.
 func (m mapper) transaction(t transaction, kind reconcile.Kind, path string) (reconcile.Record, error) {
 	if t.ID == "" {
-		return reconcile.Record{}, malformed(path+".id", errMissing)
+		return reconcile.Record{}, malformed(path+".id", sources.ErrMissing)
 	}
 	cur, err := currency(t.Currency, path+".currency")
 	if err != nil {
 		return reconcile.Record{}, err
 	}
 	r := reconcile.Record{
-		Provider:     reconcile.KopoKopo,
+		Provider:     Name,
 		Kind:         kind,
 		TxID:         t.ID,
 		ProviderRef:  t.Reference,
@@ -358,7 +347,7 @@ func (m mapper) transaction(t transaction, kind reconcile.Kind, path string) (re
 		return r, err
 	}
 	r.Status, r.ProviderStatus = status(t.Status)
-	if r.OccurredAt, err = instant(t.OriginationTime, path+".origination_time"); err != nil {
+	if r.OccurredAt, err = m.instant(t.OriginationTime, path+".origination_time"); err != nil {
 		return r, err
 	}
 	return r, nil
@@ -372,7 +361,7 @@ func (m mapper) incomingPayment(id string, a incomingPaymentAttrs) (reconcile.Re
 		return reconcile.Record{}, err
 	}
 	r := reconcile.Record{
-		Provider:    reconcile.KopoKopo,
+		Provider:    Name,
 		Kind:        reconcile.KindPayment,
 		TxID:        id,
 		MerchantRef: ref,
@@ -380,7 +369,7 @@ func (m mapper) incomingPayment(id string, a incomingPaymentAttrs) (reconcile.Re
 		Source:      m.src,
 	}
 	r.Status, r.ProviderStatus = status(a.Status)
-	if r.OccurredAt, err = instant(a.InitiationTime, path+".initiation_time"); err != nil {
+	if r.OccurredAt, err = m.instant(a.InitiationTime, path+".initiation_time"); err != nil {
 		return r, err
 	}
 	t := a.Event.Resource
@@ -398,7 +387,7 @@ func (m mapper) incomingPayment(id string, a incomingPaymentAttrs) (reconcile.Re
 	r.ProviderRef, r.Account, r.Counterparty, r.Method = t.Reference, t.TillNumber, t.SenderPhoneNumber, method(t.System)
 	// The money moved when M-PESA says, not when the push was initiated.
 	if t.OriginationTime != "" {
-		if r.OccurredAt, err = instant(t.OriginationTime, rpath+".origination_time"); err != nil {
+		if r.OccurredAt, err = m.instant(t.OriginationTime, rpath+".origination_time"); err != nil {
 			return r, err
 		}
 	}
@@ -417,7 +406,7 @@ func (m mapper) payout(id string, a transferAttrs) (reconcile.Record, error) {
 		return reconcile.Record{}, err
 	}
 	r := reconcile.Record{
-		Provider:     reconcile.KopoKopo,
+		Provider:     Name,
 		Kind:         reconcile.KindPayout,
 		TxID:         id,
 		MerchantRef:  ref,
@@ -447,7 +436,7 @@ func (m mapper) payout(id string, a transferAttrs) (reconcile.Record, error) {
 			}
 		}
 	}
-	if r.OccurredAt, err = instant(when, whenPath); err != nil {
+	if r.OccurredAt, err = m.instant(when, whenPath); err != nil {
 		return r, err
 	}
 	return r, nil
@@ -456,11 +445,11 @@ func (m mapper) payout(id string, a transferAttrs) (reconcile.Record, error) {
 // settlementWebhook maps a Settlement Transfer resource found at path.
 func (m mapper) settlementWebhook(raw json.RawMessage, path string) ([]reconcile.Record, error) {
 	var s settlementTransfer
-	if err := decode(raw, &s); err != nil {
+	if err := sources.DecodeObject(raw, &s); err != nil {
 		return nil, malformed(path, err)
 	}
 	if s.ID == "" {
-		return nil, malformed(path+".id", errMissing)
+		return nil, malformed(path+".id", sources.ErrMissing)
 	}
 	cur, err := currency(s.Currency, path+".currency")
 	if err != nil {
@@ -490,7 +479,7 @@ func (m mapper) disbursements(transferID string, cur reconcile.Currency, ds []di
 	for i, d := range ds {
 		dpath := pathOf(i)
 		r := reconcile.Record{
-			Provider:     reconcile.KopoKopo,
+			Provider:     Name,
 			Kind:         reconcile.KindSettlement,
 			ProviderRef:  d.TransactionReference,
 			RelatedTxID:  transferID,
@@ -504,7 +493,7 @@ func (m mapper) disbursements(transferID string, cur reconcile.Currency, ds []di
 		}
 		r.Status, r.ProviderStatus = status(d.Status)
 		when := firstNonEmpty(d.OriginationTime, fallbackTime)
-		if r.OccurredAt, err = instant(when, dpath+".origination_time"); err != nil {
+		if r.OccurredAt, err = m.instant(when, dpath+".origination_time"); err != nil {
 			return nil, err
 		}
 		r.TxID = d.TransactionReference
@@ -545,20 +534,14 @@ func status(s string) (reconcile.Status, string) {
 	return reconcile.StatusPending, fmt.Sprintf("%s (unknown status, treated as pending)", s)
 }
 
-// amount reads a JSON amount in major units; null or "" is not reported, and
-// a negative amount is malformed.
+// amount reads a JSON amount in major units exactly; null or "" is not
+// reported, and a negative amount is malformed (sources.Amount).
 func amount(raw json.RawMessage, cur reconcile.Currency, field string) (reconcile.Money, bool, error) {
-	m, err := reconcile.ParseJSONMajor(raw, cur)
-	if errors.Is(err, reconcile.ErrAmountNotReported) {
-		return reconcile.Money{Currency: cur}, false, nil
-	}
+	m, known, err := sources.Amount(raw, cur)
 	if err != nil {
 		return m, false, malformed(field, err)
 	}
-	if m.Minor < 0 || strings.HasPrefix(strings.Trim(string(bytes.TrimSpace(raw)), `"`), "-") { // "-0.0" too
-		return m, false, malformed(field, fmt.Errorf("negative amount %s: Kopo Kopo amounts are never negative", bytes.TrimSpace(raw)))
-	}
-	return m, true, nil
+	return m, known, nil
 }
 
 // currency validates a currency code; an absent one is Kenya's.
@@ -566,40 +549,30 @@ func currency(code, field string) (reconcile.Currency, error) {
 	if strings.TrimSpace(code) == "" {
 		return defaultCurrency, nil
 	}
-	c, err := reconcile.ParseCurrency(code)
+	c, err := sources.Currency(code)
 	if err != nil {
 		return "", malformed(field, err)
 	}
 	return c, nil
 }
 
-// instant parses an RFC 3339 time ("2020-10-22T10:43:19+03:00", with or
-// without milliseconds) and returns it in UTC.
-func instant(s, field string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, malformed(field, errMissing)
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
+// instant parses a Kopo Kopo time ("2020-10-22T10:43:19+03:00", with or
+// without milliseconds; one without an offset in m.zone) and returns it in UTC.
+func (m mapper) instant(s, field string) (time.Time, error) {
+	t, err := sources.Instant(s, m.zone)
 	if err != nil {
-		return time.Time{}, malformed(field, fmt.Errorf("%q is not an RFC 3339 time", s))
+		return time.Time{}, malformed(field, err)
 	}
-	return t.UTC(), nil
+	return t, nil
 }
 
 // looseString reads a JSON string or number as text; null or absent is "".
 func looseString(raw json.RawMessage, field string) (string, error) {
-	if isNull(raw) {
-		return "", nil
+	s, err := sources.LooseString(raw)
+	if err != nil {
+		return "", malformed(field, err)
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err == nil {
-		return s, nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(raw, &n); err == nil {
-		return n.String(), nil
-	}
-	return "", malformed(field, errors.New("not a string or number"))
+	return s, nil
 }
 
 // method names the payment rail for fee schedules: "mpesa" for M-PESA

@@ -100,7 +100,7 @@ func TestParseVendorExamples(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if !bytes.Equal(p.Body, body) || p.Provider != reconcile.KopoKopo || p.Source != reconcile.SourceWebhook {
+			if !bytes.Equal(p.Body, body) || p.Provider != Name || p.Source != reconcile.SourceWebhook {
 				t.Errorf("payload = %+v, want the body verbatim from kopokopo/webhook", p)
 			}
 			got, err := json.MarshalIndent(toGolden(p, recs), "", "  ")
@@ -405,6 +405,38 @@ func TestParseReversedTransaction(t *testing.T) {
 			if rev.Kind != reconcile.KindReversal || rev.TxID != "tx-9" || rev.RelatedTxID != "tx-9" || rev.Status != reconcile.StatusReversed ||
 				rev.Amount != pay.Amount || !rev.OccurredAt.Equal(at) || rev.Account != "K555123" {
 				t.Errorf("reversal = %+v, want reversal of tx-9 with the payment's amount, time and till", rev)
+			}
+		})
+	}
+}
+
+// TestParseZoneLessTime: Kopo Kopo sends +03:00, but a time without an
+// offset is read in the parser's zone (East Africa Time by default), never
+// silently as UTC.
+func TestParseZoneLessTime(t *testing.T) {
+	t.Parallel()
+	utc := time.UTC
+	tests := []struct {
+		name string
+		zone *time.Location
+		when string
+		want time.Time
+	}{
+		{"default zone", nil, "2026-03-02 10:00:00", time.Date(2026, 3, 2, 7, 0, 0, 0, utc)},
+		{"default zone, T form", nil, "2026-03-02T10:00:00.250", time.Date(2026, 3, 2, 7, 0, 0, 250e6, utc)},
+		{"configured zone", utc, "2026-03-02 10:00:00", time.Date(2026, 3, 2, 10, 0, 0, 0, utc)},
+		{"offset wins over the zone", utc, "2026-03-02T10:00:00+03:00", time.Date(2026, 3, 2, 7, 0, 0, 0, utc)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := webhookBody(TopicBuygoodsReceived, "evt-z", `"amount": "1.0", "currency": "KES"`)
+			body = []byte(strings.Replace(string(body), "2020-10-22T10:43:19.5+03:00", tt.when, 1))
+			_, recs, err := Parser{Zone: tt.zone}.Parse(body, reconcile.SourceWebhook)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := recs[0].OccurredAt; !got.Equal(tt.want) || got.Location() != time.UTC {
+				t.Errorf("OccurredAt = %v, want %v UTC", got, tt.want)
 			}
 		})
 	}

@@ -16,11 +16,15 @@ const (
 )
 
 // Puller pulls the Buygoods transactions of one till, or of the whole
-// company, through the polling API. It implements sources.Puller.
+// company, through the polling API. It implements sources.Puller;
+// Provider.History builds one from K2_TILL.
 type Puller struct {
+	// Client talks to the API. Required.
 	Client *Client
 	// Till is the till number to poll; empty polls the whole company.
 	Till string
+	// Parser maps the polling results; the zero Parser will do.
+	Parser Parser
 }
 
 var _ sources.Puller = Puller{}
@@ -48,7 +52,7 @@ func (p Puller) Pull(ctx context.Context, w reconcile.Window, sink sources.Sink)
 	if err != nil {
 		return sources.PullStats{}, err
 	}
-	payload, records, err := Parser{}.Parse(body, reconcile.SourcePoll)
+	payload, records, err := p.Parser.Parse(body, reconcile.SourcePoll)
 	if err != nil {
 		return sources.PullStats{}, fmt.Errorf("kopokopo: polling result for %s: %w", w, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 
 	"github.com/mizani/reconcile/sources"
 )
@@ -31,12 +30,13 @@ type Verifier struct {
 
 var _ sources.Verifier = Verifier{}
 
-// Verify checks the X-KopoKopo-Signature header against body, the raw request
-// bytes, in constant time. A missing header returns an error wrapping
-// sources.ErrNotSigned; any other mismatch (including a header that is not
-// hex) wraps sources.ErrBadSignature. Neither error repeats the signature.
-func (v Verifier) Verify(header http.Header, body []byte) error {
-	got := header.Get(SignatureHeader)
+// Verify checks the request's X-KopoKopo-Signature header against its raw
+// body, in constant time; Kopo Kopo signs neither the path nor the query. A
+// missing header returns an error wrapping sources.ErrNotSigned; any other
+// mismatch (including a header that is not hex, or an empty APIKey) wraps
+// sources.ErrBadSignature. Neither error repeats the signature or the key.
+func (v Verifier) Verify(req sources.Request) error {
+	got := req.Header.Get(SignatureHeader)
 	if got == "" {
 		return fmt.Errorf("kopokopo: no %s header: %w", SignatureHeader, sources.ErrNotSigned)
 	}
@@ -44,8 +44,12 @@ func (v Verifier) Verify(header http.Header, body []byte) error {
 	if err != nil {
 		return fmt.Errorf("kopokopo: %s is not hex: %w", SignatureHeader, sources.ErrBadSignature)
 	}
+	if v.APIKey == "" {
+		// An empty key would accept anyone's HMAC over "": refuse instead.
+		return fmt.Errorf("kopokopo: no API key to check %s with (set %s): %w", SignatureHeader, EnvAPIKey, sources.ErrBadSignature)
+	}
 	mac := hmac.New(sha256.New, []byte(v.APIKey))
-	mac.Write(body)
+	mac.Write(req.Body)
 	if !hmac.Equal(sig, mac.Sum(nil)) {
 		return fmt.Errorf("kopokopo: %w", sources.ErrBadSignature)
 	}

@@ -43,6 +43,7 @@ func TestVerifier(t *testing.T) {
 		{name: "not hex", key: apiKey, sig: "a5d74a17a55554edc4e9999c59e460c61aa7f81z", body: body, wantErr: sources.ErrBadSignature},
 		{name: "truncated", key: apiKey, sig: good[:40], body: body, wantErr: sources.ErrBadSignature},
 		{name: "missing header", key: apiKey, body: body, wantErr: sources.ErrNotSigned},
+		{name: "no key configured", key: "", sig: ComputeSignature("", body), body: body, wantErr: sources.ErrBadSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,12 +51,16 @@ func TestVerifier(t *testing.T) {
 			if tt.sig != "" {
 				h.Set("x-kopokopo-signature", tt.sig) // header names are case-insensitive
 			}
-			err := Verifier{APIKey: tt.key}.Verify(h, tt.body)
+			req := sources.Request{Method: http.MethodPost, Path: "/webhooks/kopokopo", Header: h, Body: tt.body}
+			err := Verifier{APIKey: tt.key}.Verify(req)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
 				t.Fatalf("Verify = %v, want %v", err, tt.wantErr)
 			}
 			if err != nil && tt.sig != "" && strings.Contains(err.Error(), tt.sig) {
 				t.Errorf("error %q repeats the signature", err)
+			}
+			if err != nil && tt.key != "" && strings.Contains(err.Error(), tt.key) {
+				t.Errorf("error %q repeats the key", err)
 			}
 		})
 	}

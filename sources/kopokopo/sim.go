@@ -5,7 +5,6 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/sources"
 )
 
 // Documented sandbox-like credentials the simulator accepts when none are
@@ -51,47 +51,36 @@ type SimConfig struct {
 	PendingReads int
 	// WebhookURL receives the webhooks EmitWebhooks sends.
 	WebhookURL string
-	// Faults are injected into API responses and outgoing callbacks.
-	Faults Faults
+	// CallbackDelay is how long after a polling request its result is
+	// posted to the callback URL. Default 0: at once.
+	CallbackDelay time.Duration
+	// Faults are injected into API responses and outgoing callbacks by the
+	// shared sources.Injector: latency, 429 with Retry-After and 500 on
+	// every endpoint, polling results cut in half, callbacks and webhooks
+	// dropped.
+	Faults sources.Faults
 	// HTTPClient posts callbacks and webhooks. Default: 10 s timeout.
 	HTTPClient *http.Client
 	// Logger receives what the simulator does. Default: discard.
 	Logger *slog.Logger
 }
 
-// Faults makes the simulator misbehave, deterministically from the seed for
-// a client that sends its requests one after another. Rates are
-// probabilities per request in [0, 1].
-type Faults struct {
-	// Latency delays every API response.
-	Latency time.Duration
-	// TooManyRequests answers 429, with Retry-After: RetryAfter seconds when
-	// RetryAfter is positive.
-	TooManyRequests float64
-	RetryAfter      int
-	// ServerError answers 500.
-	ServerError float64
-	// Malformed truncates the body of a polling result.
-	Malformed float64
-	// DropCallbacks silently skips a polling callback or webhook.
-	DropCallbacks float64
-}
-
 // Simulator serves the Kopo Kopo API as the vendor document describes it:
 // OAuth2 client credentials at /oauth/token and polling at
 // /api/{v1,v2}/polling, with results posted signed to the callback URL. It
 // is an http.Handler; mount it at the root of a base URL or under a prefix
-// with http.StripPrefix.
+// with http.StripPrefix. It implements sources.Simulator and
+// sources.WebhookEmitter.
 type Simulator struct {
 	cfg    SimConfig
 	mux    *http.ServeMux
 	logger *slog.Logger
+	faults *sources.Injector
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
 	mu     sync.Mutex
-	faults *rand.Rand
 	tokens map[string]time.Time
 	polls  map[string]*pollJob
 	ids    *rand.Rand
@@ -120,18 +109,37 @@ func NewSimulator(cfg SimConfig) *Simulator {
 		cfg:    cfg,
 		mux:    http.NewServeMux(),
 		logger: cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
-		faults: rand.New(rand.NewPCG(uint64(cfg.Seed), 0xfa017)),
+		faults: sources.NewInjector(cfg.Faults, cfg.Seed, writeError),
 		ids:    rand.New(rand.NewPCG(uint64(cfg.Seed), 0x1d5)),
 		tokens: map[string]time.Time{},
 		polls:  map[string]*pollJob{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.mux.HandleFunc("POST /oauth/token", s.handleToken)
+	s.mux.HandleFunc("POST /oauth/token", s.injected(s.handleToken))
 	for _, v := range []string{"v1", "v2"} {
-		s.mux.HandleFunc("POST /api/"+v+"/polling", s.api(s.handleCreatePoll))
-		s.mux.HandleFunc("GET /api/"+v+"/polling/{id}", s.api(s.handleGetPoll))
+		s.mux.HandleFunc("POST /api/"+v+"/polling", s.injected(s.api(s.handleCreatePoll)))
+		// Only polling results may be cut short (Faults.Malformed): the
+		// client reads a result again, as GET is idempotent.
+		s.mux.Handle("GET /api/"+v+"/polling/{id}", s.faults.Middleware(s.api(s.handleGetPoll), s.ctx.Done()))
 	}
 	return s
+}
+
+var (
+	_ sources.Simulator      = (*Simulator)(nil)
+	_ sources.WebhookEmitter = (*Simulator)(nil)
+)
+
+// ClientEnv returns what a client sets to talk to the simulator served at
+// baseURL: K2_BASE_URL and the credentials the simulator accepts and signs
+// with (K2_CLIENT_ID, K2_CLIENT_SECRET, K2_API_KEY).
+func (s *Simulator) ClientEnv(baseURL string) map[string]string {
+	return map[string]string{
+		EnvBaseURL:      baseURL,
+		EnvClientID:     s.cfg.ClientID,
+		EnvClientSecret: s.cfg.ClientSecret,
+		EnvAPIKey:       s.cfg.APIKey,
+	}
 }
 
 // Close stops pending callbacks and waits for them.
@@ -179,52 +187,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(body)
 }
 
-// inject applies latency and maybe a 429 or 500; it reports whether it answered.
-func (s *Simulator) inject(w http.ResponseWriter, r *http.Request) bool {
-	f := s.cfg.Faults
-	if f.Latency > 0 {
-		select {
-		case <-time.After(f.Latency):
-		case <-r.Context().Done():
-			return true
-		case <-s.ctx.Done():
-			writeError(w, http.StatusServiceUnavailable, "Simulator is shutting down")
-			return true
+// injected answers with an injected fault (latency, 429, 500) or passes the
+// request on to h.
+func (s *Simulator) injected(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.faults.Inject(w, r, s.ctx.Done()) {
+			return
 		}
+		h(w, r)
 	}
-	s.mu.Lock()
-	roll := s.faults.Float64()
-	s.mu.Unlock()
-	switch {
-	case roll < f.TooManyRequests:
-		if f.RetryAfter > 0 {
-			w.Header().Set("Retry-After", fmt.Sprint(f.RetryAfter))
-		}
-		writeError(w, http.StatusTooManyRequests, "Request threshold has been exceeded")
-		return true
-	case roll < f.TooManyRequests+f.ServerError:
-		writeError(w, http.StatusInternalServerError, "We had a problem with our server. Try again later.")
-		return true
-	}
-	return false
-}
-
-// chance draws from the fault stream: true with probability p.
-func (s *Simulator) chance(p float64) bool {
-	if p <= 0 {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.faults.Float64() < p
 }
 
 // handleToken issues access tokens for the client credentials grant. It
 // accepts form-urlencoded bodies (as documented), multipart/form-data and JSON.
 func (s *Simulator) handleToken(w http.ResponseWriter, r *http.Request) {
-	if s.inject(w, r) {
-		return
-	}
 	var id, secret, grant string
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "application/json" {
@@ -278,13 +254,10 @@ func (s *Simulator) handleToken(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// api wraps a resource handler with fault injection, Accept negotiation and
-// bearer token checks.
+// api wraps a resource handler with Accept negotiation and bearer token
+// checks.
 func (s *Simulator) api(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.inject(w, r) {
-			return
-		}
 		if acc := r.Header.Get("Accept"); acc != "" && !strings.Contains(acc, "application/json") && !strings.Contains(acc, "*/*") {
 			writeError(w, http.StatusNotAcceptable, "You requested a format that isn't valid json")
 			return
@@ -422,9 +395,6 @@ func (s *Simulator) handleGetPoll(w http.ResponseWriter, r *http.Request) {
 		doc = map[string]any{"data": map[string]any{"id": data["id"], "type": "polling", "attributes": attrs}}
 	}
 	body, _ := json.Marshal(doc)
-	if !pending && s.chance(s.cfg.Faults.Malformed) {
-		body = body[:len(body)/2]
-	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(body)
 }

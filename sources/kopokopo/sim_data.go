@@ -2,6 +2,7 @@ package kopokopo
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -75,9 +76,9 @@ func LoadTransactions(r io.Reader) ([]Transaction, error) {
 		if err := json.Unmarshal([]byte(text), &t); err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, err)
 		}
-		t.Currency = cmpOr(t.Currency, "KES")
-		t.System = cmpOr(t.System, "Lipa Na M-PESA")
-		t.Status = cmpOr(t.Status, "Received")
+		t.Currency = cmp.Or(t.Currency, "KES")
+		t.System = cmp.Or(t.System, "Lipa Na M-PESA")
+		t.Status = cmp.Or(t.Status, "Received")
 		if t.ID == "" || t.TillNumber == "" || t.OriginationTime.IsZero() {
 			return nil, fmt.Errorf("line %d: id, till_number and origination_time are required", line)
 		}
@@ -90,13 +91,6 @@ func LoadTransactions(r io.Reader) ([]Transaction, error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // transactions returns the simulator's transactions with OriginationTime in

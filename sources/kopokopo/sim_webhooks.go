@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/sources/apiclient"
 )
 
 // post sends doc, signed, to url in the background (a polling callback).
@@ -23,13 +24,16 @@ func (s *Simulator) post(url string, doc any) {
 	if err != nil {
 		return
 	}
-	if s.chance(s.cfg.Faults.DropCallbacks) {
+	if s.faults.DropCallback() {
 		s.logger.Info("kopokopo simulator dropped a callback (fault injection)", "url", url)
 		return
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		if apiclient.Sleep(s.ctx, s.cfg.CallbackDelay) != nil {
+			return
+		}
 		if err := s.deliver(s.ctx, url, body); err != nil {
 			s.logger.Warn("kopokopo simulator callback failed", "url", url, "err", err)
 		}
@@ -107,7 +111,7 @@ func (s *Simulator) EmitWebhooks(ctx context.Context, w reconcile.Window) (int, 
 	sent := 0
 	var first error
 	for _, body := range s.Webhooks(w) {
-		if s.chance(s.cfg.Faults.DropCallbacks) {
+		if s.faults.DropCallback() {
 			continue
 		}
 		if err := s.deliver(ctx, s.cfg.WebhookURL, body); err != nil {

@@ -6,12 +6,18 @@ package providers
 
 import (
 	"github.com/mizani/reconcile/sources"
+	"github.com/mizani/reconcile/sources/ikhokha"
 	"github.com/mizani/reconcile/sources/kopokopo"
+	"github.com/mizani/reconcile/sources/kora"
+	"github.com/mizani/reconcile/sources/pixel"
 )
 
 // All lists every provider in report order.
 var All = []*sources.Provider{
 	kopokopo.Provider,
+	ikhokha.Provider,
+	kora.Provider,
+	pixel.Provider,
 }
 
 func init() {

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/sources"
 	"github.com/mizani/reconcile/sources/kopokopo"
+	_ "github.com/mizani/reconcile/sources/providers"
 	"github.com/mizani/reconcile/sources/sandbox"
 )
 
@@ -24,7 +26,7 @@ type receiver struct {
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	err := kopokopo.Verifier{APIKey: "sandbox-test-key"}.Verify(r.Header, body)
+	err := kopokopo.Verifier{APIKey: "sandbox-test-key"}.Verify(sources.Request{Method: r.Method, Path: r.URL.Path, Header: r.Header, Body: body})
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if err != nil {
@@ -46,15 +48,29 @@ func TestSandboxServesKopoKopoUnderPrefix(t *testing.T) {
 	rc := &receiver{}
 	hooks := httptest.NewServer(rc)
 	defer hooks.Close()
-	sb := sandbox.New(sandbox.Config{Seed: 11, KopoKopo: kopokopo.SimConfig{
-		ClientID: "sb-id", ClientSecret: "sb-secret", APIKey: "sandbox-test-key", WebhookURL: hooks.URL + "/webhooks/kopokopo",
+	sb, err := sandbox.New(sandbox.Config{Seed: 11, WebhookURL: hooks.URL + "/webhooks/", Options: map[reconcile.Provider]sources.SimOptions{
+		kopokopo.Name: {Env: map[string]string{"K2_CLIENT_ID": "sb-id", "K2_CLIENT_SECRET": "sb-secret", "K2_API_KEY": "sandbox-test-key"}},
 	}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(sb)
 	defer srv.Close()
 	defer sb.Close()
-	if got := sb.Prefixes(); len(got) != 1 || got[0] != "/kopokopo" {
-		t.Errorf("prefixes %v", got)
+	// Every registered provider is mounted under its name.
+	var want []string
+	for _, p := range sources.Registered() {
+		want = append(want, "/"+string(p.Name))
 	}
+	if got := sb.Prefixes(); strings.Join(got, ",") != strings.Join(want, ",") || len(got) == 0 {
+		t.Errorf("prefixes %v, want %v", got, want)
+	}
+	env := sb.ClientEnv(srv.URL)[kopokopo.Name]
+	if env["K2_BASE_URL"] != srv.URL+"/kopokopo" || env["K2_CLIENT_ID"] != "sb-id" {
+		t.Errorf("Kopo Kopo client env %v", env)
+	}
+	sim, _ := sb.Simulator(kopokopo.Name)
+	kk := sim.(*kopokopo.Simulator)
 
 	client, err := kopokopo.New(kopokopo.Config{BaseURL: srv.URL + "/kopokopo", ClientID: "sb-id", ClientSecret: "sb-secret",
 		CallbackURL: hooks.URL + "/callback", PollInterval: time.Millisecond})
@@ -74,7 +90,7 @@ func TestSandboxServesKopoKopoUnderPrefix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := sb.KopoKopo().Transactions(w, ""); len(recs) != len(want) || len(want) == 0 {
+	if want := kk.Transactions(w, ""); len(recs) != len(want) || len(want) == 0 {
 		t.Errorf("%d records, simulator has %d transactions", len(recs), len(want))
 	}
 
@@ -99,7 +115,7 @@ func TestSandboxServesKopoKopoUnderPrefix(t *testing.T) {
 
 	// Webhooks for a day: every one signed and parsable, settlement included.
 	day := reconcile.Window{From: from, To: from.Add(24 * time.Hour)}
-	n, err := sb.KopoKopo().EmitWebhooks(context.Background(), day)
+	n, err := kk.EmitWebhooks(context.Background(), day)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +131,7 @@ func TestSandboxServesKopoKopoUnderPrefix(t *testing.T) {
 		}
 		topics[p.Kind]++
 	}
-	txs := sb.KopoKopo().Transactions(day, "")
+	txs := kk.Transactions(day, "")
 	if topics["buygoods_transaction_received"] != len(txs) || topics["settlement_transfer_completed"] != 1 || topics["buygoods_transaction_reversed"] == 0 {
 		t.Errorf("webhook topics %v for %d transactions", topics, len(txs))
 	}

@@ -93,7 +93,7 @@ func New(cfg Config) (*Handler, error) {
 
 // ServeHTTP verifies, parses and stores one delivery. It answers 200 only
 // after commit (also for a duplicate, stored once), 401 for a missing or bad
-// signature, 400 for a malformed payload, 404 for an unknown provider, 503
+// signature, 400 for a malformed payload (also one the store cannot hold), 404 for an unknown provider, 503
 // for a known provider whose credentials are not configured, 413 beyond the
 // body limit and 500 when the store fails, so the provider retries.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -118,7 +118,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, name, "read_error", http.StatusBadRequest, "reading body failed")
 		return
 	}
-	if err := p.Verifier.Verify(r.Header, body); err != nil {
+	req := sources.Request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Header: r.Header, Body: body}
+	if err := p.Verifier.Verify(req); err != nil {
 		reason := "bad_signature"
 		if errors.Is(err, sources.ErrNotSigned) {
 			reason = "not_signed"
@@ -133,6 +134,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	payload.ReceivedAt = start
 	dup, err := h.cfg.Sink.Save(r.Context(), payload, records)
+	if errors.Is(err, sources.ErrMalformed) {
+		// The store cannot hold what the payload says (a NUL character in
+		// a transaction id): no retry would change that.
+		h.refuse(w, name, "unstorable", http.StatusBadRequest, err.Error())
+		return
+	}
 	if err != nil {
 		h.cfg.Logger.Error("webhook not stored", "provider", name, "kind", payload.Kind, "dedup_key", payload.DedupKey, "err", err)
 		h.refused.WithLabelValues(name, "store_error").Inc()

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/internal/testprov"
 	"github.com/mizani/reconcile/sources/kopokopo"
 	"github.com/mizani/reconcile/sources/webhook"
 	"github.com/mizani/reconcile/store"
@@ -46,7 +47,7 @@ func setupWith(tb testing.TB, edit func(*webhook.Config)) *bundle {
 	reg := prometheus.NewRegistry()
 	cfg := webhook.Config{
 		Providers: map[reconcile.Provider]webhook.Provider{
-			reconcile.KopoKopo: {Parser: kopokopo.Parser{}, Verifier: kopokopo.Verifier{APIKey: apiKey}},
+			testprov.KopoKopo: {Parser: kopokopo.Parser{}, Verifier: kopokopo.Verifier{APIKey: apiKey}},
 		},
 		Sink:       st,
 		Registerer: reg,
@@ -215,7 +216,7 @@ func TestWebhookNotConfigured(t *testing.T) {
 	const msg = "Kopo Kopo webhook signing key (K2_API_KEY) is not configured"
 	b := setupWith(t, func(c *webhook.Config) {
 		c.Providers = nil
-		c.Unconfigured = map[reconcile.Provider]string{reconcile.KopoKopo: msg}
+		c.Unconfigured = map[reconcile.Provider]string{testprov.KopoKopo: msg}
 	})
 	body := vendor(t, "webhook_buygoods_transaction_received.json")
 	tests := []struct {

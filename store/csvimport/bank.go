@@ -68,22 +68,18 @@ func (r *BankReader) Next() (reconcile.BankLine, error) {
 	return l, nil
 }
 
-// providerNames are the spellings a bank narrative uses for each provider.
-var providerNames = []struct {
-	name string
-	p    reconcile.Provider
-}{
-	{"kopokopo", reconcile.KopoKopo}, {"kopo kopo", reconcile.KopoKopo}, {"kopo-kopo", reconcile.KopoKopo},
-	{"ikhokha", reconcile.IKhokha}, {"pixel", reconcile.Pixel}, {"korapay", reconcile.Kora}, {"kora", reconcile.Kora},
-}
-
-// GuessProvider returns the provider a bank narrative names, or "" when it
-// names none.
+// GuessProvider returns the known provider a bank narrative names, or ""
+// when it names none. A provider is named by its code ("kopokopo") or its
+// display name in any case, with a space, a hyphen or nothing between its
+// words ("KOPO KOPO", "Kopo-Kopo"); "korapay" names Kora.
 func GuessProvider(text string) reconcile.Provider {
 	text = strings.ToLower(text)
-	for _, n := range providerNames {
-		if strings.Contains(text, n.name) {
-			return n.p
+	for _, p := range reconcile.Providers() {
+		display := strings.ToLower(p.DisplayName())
+		for _, name := range []string{string(p), display, strings.ReplaceAll(display, " ", "-"), strings.ReplaceAll(display, " ", "")} {
+			if name != "" && strings.Contains(text, name) {
+				return p
+			}
 		}
 	}
 	return ""

@@ -15,6 +15,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // LineError is one invalid row. Error() is "FILE:LINE: reason", LINE being
@@ -36,6 +37,7 @@ type table struct {
 	csv    *csv.Reader
 	header []string
 	col    map[string]int // column name → index
+	read   []int          // the indexes of the columns read, in file order
 	fields []string
 	line   int
 }
@@ -65,6 +67,11 @@ func newTable(r io.Reader, name string, required, optional []string) (*table, er
 			return nil, fmt.Errorf("%s:1: column %s appears twice", name, h)
 		}
 		t.col[h] = i
+	}
+	for i, h := range header {
+		if j, ok := t.col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))]; ok && j == i {
+			t.read = append(t.read, i)
+		}
 	}
 	var missing []string
 	for _, h := range required {
@@ -97,7 +104,32 @@ func (t *table) next() error {
 	if len(fields) != len(t.header) {
 		return t.fail("has %d fields, header has %d", len(fields), len(t.header))
 	}
+	for _, i := range t.read {
+		if reason := badText(fields[i]); reason != "" {
+			return t.fail("column %s: %s", strings.TrimSpace(strings.TrimPrefix(t.header[i], "\uFEFF")), reason)
+		}
+	}
 	return nil
+}
+
+// badText says why s cannot be stored as text, "" when it can: PostgreSQL
+// text holds neither NUL bytes nor invalid UTF-8. Such a field is bad input
+// (a binary file, or one saved in another encoding), refused on its line
+// rather than by the database for the whole file.
+func badText(s string) string {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return fmt.Sprintf("a NUL byte at byte %d; want text", i+1)
+	}
+	if !utf8.ValidString(s) {
+		for i, r := range s {
+			if r == utf8.RuneError {
+				if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+					return fmt.Sprintf("invalid UTF-8 (byte 0x%02x at byte %d); save the file as UTF-8", s[i], i+1)
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // get returns the trimmed value of column name, "" when the column is absent.

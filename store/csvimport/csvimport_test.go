@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/internal/testprov"
 	"github.com/mizani/reconcile/store/csvimport"
 )
 
@@ -87,7 +88,7 @@ func TestLedgerValidRows(t *testing.T) {
 	if len(bad) != 0 || len(ok) != 3 {
 		t.Fatalf("ok %d, bad %q", len(ok), bad)
 	}
-	want := reconcile.LedgerEntry{Reference: "OJM6Q1W84K", Provider: reconcile.KopoKopo, Direction: reconcile.In,
+	want := reconcile.LedgerEntry{Reference: "OJM6Q1W84K", Provider: testprov.KopoKopo, Direction: reconcile.In,
 		Amount: reconcile.Money{Minor: 150000, Currency: "KES"}, Status: reconcile.LedgerPaid,
 		OccurredAt: time.Date(2026, 3, 2, 6, 15, 0, 0, time.UTC), Account: "K555", CustomerPhone: "+254700000001"}
 	if ok[0] != want {
@@ -126,7 +127,7 @@ func TestBankRows(t *testing.T) {
 		}
 		lines = append(lines, l)
 	}
-	if len(lines) != 2 || lines[0].Provider != reconcile.IKhokha || lines[1].Provider != "" || lines[1].Amount.Minor != -15000 {
+	if len(lines) != 2 || lines[0].Provider != testprov.IKhokha || lines[1].Provider != "" || lines[1].Amount.Minor != -15000 {
 		t.Fatalf("lines %+v", lines)
 	}
 	want := []string{`b.csv:4: date "03/03/2026" is not YYYY-MM-DD`, `b.csv:5: amount "1.001" ZAR`, "b.csv:6: missing required field reference"}
@@ -143,8 +144,8 @@ func TestBankRows(t *testing.T) {
 func TestGuessProvider(t *testing.T) {
 	t.Parallel()
 	for text, want := range map[string]reconcile.Provider{
-		"KOPO KOPO SETTLEMENT": reconcile.KopoKopo, "kopokopo stl": reconcile.KopoKopo, "Pixel payout": reconcile.Pixel,
-		"IKHOKHA 0203": reconcile.IKhokha, "KORAPAY LTD": reconcile.Kora, "SALARY": "",
+		"KOPO KOPO SETTLEMENT": testprov.KopoKopo, "kopokopo stl": testprov.KopoKopo, "Pixel payout": testprov.Pixel,
+		"IKHOKHA 0203": testprov.IKhokha, "KORAPAY LTD": testprov.Kora, "SALARY": "",
 	} {
 		if got := csvimport.GuessProvider(text); got != want {
 			t.Errorf("GuessProvider(%q) = %q, want %q", text, got, want)

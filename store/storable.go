@@ -1,0 +1,142 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/lib/pq"
+
+	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/sources"
+)
+
+// A payload is stored as the exact bytes received (raw_payloads.body is
+// bytea), whatever they hold. Its JSON copy (doc, jsonb) and the records
+// parsed from it are text, which PostgreSQL refuses to hold a NUL character
+// or invalid UTF-8 in, and jsonb further refuses a \u0000 escape, a lone
+// surrogate escape and a number beyond numeric's range. What the doc cannot
+// hold leaves it NULL; what a record cannot hold is bad input, refused with
+// an error wrapping sources.ErrMalformed (a webhook answers 400, an import
+// names the line), never a store failure to retry forever.
+
+// jsonbSafe reports whether body, as text, is a value PostgreSQL's jsonb
+// input can take as far as its characters go: valid UTF-8, no NUL byte, no
+// \u0000 escape, every surrogate escape paired. (A number beyond numeric's
+// range is found only by PostgreSQL; see isDataError.)
+func jsonbSafe(body []byte) bool {
+	if !utf8.Valid(body) {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case 0:
+			return false
+		case '\\':
+			// Outside strings a backslash is no JSON at all; the parser
+			// refused the body already. Inside, it starts an escape.
+			if i+1 >= len(body) {
+				return false
+			}
+			if body[i+1] != 'u' {
+				i++ // \" \\ \/ \b \f \n \r \t: skip the escaped byte
+				continue
+			}
+			r, ok := hex4(body, i+2)
+			switch {
+			case !ok, r == 0, r >= 0xDC00 && r <= 0xDFFF:
+				return false
+			case r >= 0xD800 && r <= 0xDBFF:
+				// A high surrogate must be followed by a low one.
+				if i+7 >= len(body) || body[i+6] != '\\' || body[i+7] != 'u' {
+					return false
+				}
+				lo, ok := hex4(body, i+8)
+				if !ok || lo < 0xDC00 || lo > 0xDFFF {
+					return false
+				}
+				i += 11
+			default:
+				i += 5
+			}
+		}
+	}
+	return true
+}
+
+// hex4 reads the four hex digits at body[at:].
+func hex4(body []byte, at int) (rune, bool) {
+	if at+4 > len(body) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range body[at : at+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// checkStorable returns an error wrapping sources.ErrMalformed, naming the
+// field, when a text field of payload or of one of its records holds what a
+// PostgreSQL text column cannot: a NUL character or invalid UTF-8.
+func checkStorable(payload reconcile.RawPayload, records []reconcile.Record) error {
+	bad := func(field, v string) error {
+		if strings.IndexByte(v, 0) >= 0 {
+			return sources.Malformed(payload.Provider, field, errors.New("holds a NUL character (\\u0000), which cannot be stored as text"))
+		}
+		if !utf8.ValidString(v) {
+			return sources.Malformed(payload.Provider, field, errors.New("is not valid UTF-8"))
+		}
+		return nil
+	}
+	for _, f := range []struct{ name, v string }{
+		{"payload provider", string(payload.Provider)}, {"payload kind", payload.Kind}, {"payload dedup key", payload.DedupKey},
+	} {
+		if err := bad(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	for i := range records {
+		r := &records[i]
+		for _, f := range []struct{ name, v string }{
+			{"provider", string(r.Provider)}, {"kind", string(r.Kind)}, {"transaction id", r.TxID},
+			{"merchant reference", r.MerchantRef}, {"provider reference", r.ProviderRef},
+			{"related transaction id", r.RelatedTxID}, {"account", r.Account}, {"currency", string(r.Currency())},
+			{"amount", r.AmountSent}, {"status", string(r.Status)}, {"provider status", r.ProviderStatus},
+			{"counterparty", r.Counterparty}, {"method", r.Method}, {"source", string(r.Source)},
+		} {
+			if err := bad(fmt.Sprintf("record %d %s", i+1, f.name), f.v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// isDataError reports whether err is PostgreSQL refusing a value itself
+// (SQLSTATE class 22, data exception, or 54001, statement too complex: a
+// document nested too deep), which no retry will change.
+func isDataError(err error) bool {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) {
+		return false
+	}
+	return pqErr.Code.Class() == "22" || pqErr.Code == "54001"
+}
+
+// unstorable wraps a data error PostgreSQL raised on a payload's records as
+// bad input.
+func unstorable(payload reconcile.RawPayload, err error) error {
+	return fmt.Errorf("%s: %w: %s %s: PostgreSQL cannot store it: %v", payload.Provider, sources.ErrMalformed,
+		payload.Kind, payload.DedupKey, err)
+}

@@ -472,4 +472,3 @@ func neutralized(s string) string {
 	}
 	return s
 }
-

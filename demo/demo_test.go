@@ -198,4 +198,3 @@ func readCSV(t *testing.T, fsys fs.FS, name string) []map[string]string {
 	}
 	return out
 }
-

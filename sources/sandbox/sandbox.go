@@ -92,7 +92,9 @@ func (s *Server) Simulator(p reconcile.Provider) (sources.Simulator, bool) {
 }
 
 // Providers lists the mounted providers in registration order.
-func (s *Server) Providers() []reconcile.Provider { return append([]reconcile.Provider(nil), s.names...) }
+func (s *Server) Providers() []reconcile.Provider {
+	return append([]reconcile.Provider(nil), s.names...)
+}
 
 // Prefixes lists the mounted path prefixes.
 func (s *Server) Prefixes() []string {

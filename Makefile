@@ -21,8 +21,19 @@ build: ## Build bin/reconcile
 	$(GO) build -o $(BIN) ./cmd/reconcile
 
 .PHONY: test
-test: ## Run every test against a real PostgreSQL (TEST_DATABASE_URL)
+test: deps ## Run every test against a real PostgreSQL (TEST_DATABASE_URL)
 	$(GO) test -count=1 $(PKGS)
+
+.PHONY: deps
+deps: ## Check for PHP and Node, which run the vendors' own example clients in the tests (installs them as root)
+	@missing=""; command -v php >/dev/null 2>&1 || missing="$$missing php-cli"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing (the vendor-code tests run them)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "the tests need$$missing: install them (Debian: apt-get install$$missing)"; exit 1; fi; \
+	fi
 
 .PHONY: lint
 lint: ## gofmt check and go vet

@@ -135,7 +135,7 @@ func NewDiscrepancyCSV(w io.Writer, o Options) *DiscrepancyCSV {
 // Write writes one discrepancy row.
 func (d *DiscrepancyCSV) Write(disc reconcile.Discrepancy) error {
 	var err error
-	d.c.cells, err = discrepancyRow(d.c.cells[:0], disc, d.o, providerCode)
+	d.c.cells, err = discrepancyRow(d.c.cells[:0], disc, d.o, codes)
 	if err != nil {
 		return fmt.Errorf("discrepancies.csv row %d (%s %s): %w", d.c.rows+1, disc.Kind, disc.Provider, err)
 	}
@@ -168,7 +168,7 @@ func NewMatchCSV(w io.Writer, o Options) *MatchCSV {
 // Write writes one match row.
 func (m *MatchCSV) Write(match reconcile.Match) error {
 	var err error
-	m.c.cells, err = matchRow(m.c.cells[:0], match, m.o, providerCode)
+	m.c.cells, err = matchRow(m.c.cells[:0], match, m.o, codes)
 	if err != nil {
 		return fmt.Errorf("matches.csv row %d (%s %s): %w", m.c.rows+1, match.Ledger.Provider, match.Ledger.Reference, err)
 	}
@@ -192,7 +192,7 @@ func WriteSummaryCSV(w io.Writer, rows []reconcile.SummaryLine, o Options) error
 	c := newCSVWriter(w, summaryColumns)
 	for _, s := range sortedSummary(rows) {
 		var err error
-		if c.cells, err = summaryRow(c.cells[:0], s, providerCode); err != nil {
+		if c.cells, err = summaryRow(c.cells[:0], s, codes); err != nil {
 			return fmt.Errorf("summary.csv row %d (%s %s): %w", c.rows+1, s.Provider, s.Currency, err)
 		}
 		if err := c.writeCells(c.cells); err != nil {
@@ -211,7 +211,7 @@ func WriteSettlementsCSV(w io.Writer, rows []reconcile.SettlementDay, o Options)
 	c := newCSVWriter(w, settlementColumns)
 	for _, s := range sortedSettlements(rows) {
 		var err error
-		if c.cells, err = settlementRow(c.cells[:0], s, o, providerCode); err != nil {
+		if c.cells, err = settlementRow(c.cells[:0], s, codes); err != nil {
 			return fmt.Errorf("settlements.csv row %d (%s %s %s): %w", c.rows+1, s.Provider, s.Account, s.Day.Format("2006-01-02"), err)
 		}
 		if err := c.writeCells(c.cells); err != nil {

@@ -53,10 +53,12 @@ func testDiscrepancies() []reconcile.Discrepancy {
 	evil := ledger(testprov.Kora, `=HYPERLINK("http://x","y")`, reconcile.Money{Minor: 500000, Currency: "NGN"}, reconcile.LedgerPaid, at(2, 10, 0))
 	refund := ledger(testprov.IKhokha, "RF-9", reconcile.Money{Minor: -19999, Currency: "ZAR"}, reconcile.LedgerRefunded, at(2, 11, 0))
 	refund.Direction = reconcile.Out
+	usd := ledger(testprov.KopoKopo, "ORD-1003", kes(250000), reconcile.LedgerPaid, at(2, 9, 0))
 	return []reconcile.Discrepancy{
 		{
 			Kind: reconcile.MissingInProvider, Provider: testprov.KopoKopo, Direction: reconcile.In, Account: "K555123",
 			Ledger: &paid, Currency: "KES", LedgerAmount: 150000, OccurredAt: paid.OccurredAt,
+			ProviderCurrency: "KES", LedgerCounted: 150000, Difference: -150000,
 			Detail: "Ledger says 1,500.00 KES paid by +254712349999; Kopo Kopo has no such payment",
 		},
 		{
@@ -67,7 +69,8 @@ func testDiscrepancies() []reconcile.Discrepancy {
 				MerchantRef: "ORD-1002", ProviderRef: "OJM6Q1W84K", Amount: kes(100000), AmountKnown: true,
 				Status: reconcile.StatusSucceeded, ProviderStatus: "Received", OccurredAt: at(1, 8, 1),
 			}},
-			Currency: "KES", LedgerAmount: 150000, ProviderAmount: 100000, ProviderAmountKnown: true, Difference: 50000,
+			Currency: "KES", LedgerAmount: 150000, ProviderAmount: 100000, ProviderAmountKnown: true, Difference: -50000,
+			ProviderCurrency: "KES", LedgerCounted: 150000, ProviderCounted: 100000,
 			OccurredAt: short.OccurredAt,
 			Detail:     "Ledger says 1,500.00 KES paid; Kopo Kopo received 1,000.00 KES (OJM6Q1W84K) — 500.00 short",
 		},
@@ -79,6 +82,7 @@ func testDiscrepancies() []reconcile.Discrepancy {
 				ProviderRef: "TR-981273", Status: reconcile.StatusPending, ProviderStatus: "1", OccurredAt: at(1, 12, 1),
 			}},
 			Currency: "XOF", LedgerAmount: 2500, OccurredAt: pixelPending.OccurredAt,
+			ProviderCurrency: "XOF", LedgerCounted: 2500, Difference: -2500,
 			Detail: "Ledger says 2,500 XOF paid; Pixel says in progress (amount not reported) — still pending after 30 hours",
 		},
 		{
@@ -89,6 +93,7 @@ func testDiscrepancies() []reconcile.Discrepancy {
 				Status: reconcile.StatusSucceeded, OccurredAt: at(1, 13, 0),
 			}},
 			Currency: "XOF", ProviderAmount: 1100, ProviderAmountKnown: true, OccurredAt: at(1, 13, 0),
+			ProviderCurrency: "XOF", ProviderCounted: 1100, Difference: 1100,
 			Detail: "Pixel received 1,100 XOF (TR-981300) from 0712349999; the ledger has no order PX-80",
 		},
 		{
@@ -101,12 +106,13 @@ func testDiscrepancies() []reconcile.Discrepancy {
 					Amount: reconcile.Money{Minor: 500000, Currency: "NGN"}, AmountKnown: true, OccurredAt: at(2, 10, 2)},
 			},
 			Currency: "NGN", LedgerAmount: 500000, ProviderAmount: 500000, ProviderAmountKnown: true, OccurredAt: at(2, 10, 2),
+			ProviderCurrency: "NGN", ProviderCounted: 500000, Difference: 500000,
 			Detail: "\tKora charged the same order twice, \"quoted\", and a second line\nhere",
 		},
 		{
 			Kind: reconcile.Reversed, Provider: testprov.IKhokha, Direction: reconcile.Out, Account: "ENT-1",
 			Ledger: &refund, Currency: "ZAR", LedgerAmount: -19999, ProviderAmount: -9999, ProviderAmountKnown: true,
-			Difference: -10000, OccurredAt: refund.OccurredAt,
+			Difference: -10000, OccurredAt: refund.OccurredAt, ProviderCurrency: "ZAR", ProviderCounted: -10000,
 			Records: []reconcile.Record{{Provider: testprov.IKhokha, Kind: reconcile.KindReversal, TxID: "ik-rf-1",
 				ProviderRef: "PL-55", Status: reconcile.StatusReversed, OccurredAt: at(2, 11, 5)}},
 			Detail: "-100.00 ZAR refunded less than the ledger says",
@@ -116,6 +122,18 @@ func testDiscrepancies() []reconcile.Discrepancy {
 			Currency: "KES", LedgerAmount: 985000, ProviderAmount: 980000, ProviderAmountKnown: true, Difference: -5000,
 			OccurredAt: time.Date(2026, 3, 1, 21, 0, 0, 0, time.UTC),
 			Detail:     "Kopo Kopo settled 9,800.00 KES for 2 March; 9,850.00 KES expected — 50.00 short",
+		},
+		{
+			Kind: reconcile.CurrencyMismatch, Provider: testprov.KopoKopo, Direction: reconcile.In, Account: "K555123",
+			Ledger: &usd,
+			Records: []reconcile.Record{{
+				Provider: testprov.KopoKopo, Kind: reconcile.KindPayment, TxID: "k2-usd-1", MerchantRef: "ORD-1003",
+				ProviderRef: "OJM6Q1W8US", Amount: reconcile.Money{Minor: 2000, Currency: "USD"}, AmountKnown: true,
+				Status: reconcile.StatusSucceeded, OccurredAt: at(2, 9, 1),
+			}},
+			Currency: "KES", LedgerAmount: 250000, ProviderCurrency: "USD", ProviderAmount: 2000, ProviderAmountKnown: true,
+			LedgerCounted: 250000, ProviderCounted: 2000, Difference: -250000, OccurredAt: usd.OccurredAt,
+			Detail: "Ledger says 2,500.00 KES paid for ORD-1003; Kopo Kopo received 20.00 USD (OJM6Q1W8US, reference ORD-1003) — a different currency",
 		},
 	}
 }
@@ -148,18 +166,30 @@ func testMatches() []reconcile.Match {
 	}
 }
 
-// testSummary is deliberately out of order; the writers sort it.
+// testSummary is deliberately out of order; the writers sort it. Each line
+// closes: ledger total + Σ difference = provider total.
 func testSummary() []reconcile.SummaryLine {
-	return []reconcile.SummaryLine{
-		{Provider: testprov.Pixel, Currency: "XOF", LedgerCount: 3, LedgerTotal: 4700, ProviderCount: 3, ProviderTotal: 2200,
-			MatchedCount: 1, MatchedTotal: 1100, DiscrepancyCount: 2, DiscrepancyTotal: 3600},
-		{Provider: testprov.Kora, Currency: "NGN", LedgerCount: 3, LedgerTotal: 1800000, ProviderCount: 4, ProviderTotal: 2300000,
-			MatchedCount: 2, MatchedTotal: 1300000, DiscrepancyCount: 1, DiscrepancyTotal: 500000},
-		{Provider: testprov.KopoKopo, Currency: "KES", LedgerCount: 3, LedgerTotal: 300099, ProviderCount: 2, ProviderTotal: 100099,
-			MatchedCount: 1, MatchedTotal: 99, DiscrepancyCount: 3, DiscrepancyTotal: 205000},
-		{Provider: testprov.IKhokha, Currency: "ZAR", LedgerCount: 2, LedgerTotal: -39998, ProviderCount: 2, ProviderTotal: -29998,
-			MatchedCount: 1, MatchedTotal: -19999, DiscrepancyCount: 1, DiscrepancyTotal: -10000},
+	step := func(l reconcile.SummaryLine, k reconcile.DiscrepancyKind, n int, amt int64) reconcile.SummaryLine {
+		l.Bridge[reconcile.KindIndex(k)] = reconcile.BridgeStep{Count: n, Amount: amt}
+		return l
 	}
+	pixel := reconcile.SummaryLine{Provider: testprov.Pixel, Currency: "XOF", LedgerCount: 3, LedgerTotal: 3600, ProviderCount: 3, ProviderTotal: 2200,
+		MatchedCount: 1, MatchedTotal: 1100, DiscrepancyCount: 2, DiscrepancyTotal: -1400, LedgerPaid: 2, ProviderMoved: 2}
+	pixel = step(step(pixel, reconcile.StatusMismatch, 1, -2500), reconcile.MissingInLedger, 1, 1100)
+	kora := reconcile.SummaryLine{Provider: testprov.Kora, Currency: "NGN", LedgerCount: 3, LedgerTotal: 1800000, ProviderCount: 4, ProviderTotal: 2300000,
+		MatchedCount: 2, MatchedTotal: 1300000, DiscrepancyCount: 1, DiscrepancyTotal: 500000, LedgerPaid: 3, ProviderMoved: 4}
+	kora = step(kora, reconcile.DuplicatePayment, 1, 500000)
+	kp := reconcile.SummaryLine{Provider: testprov.KopoKopo, Currency: "KES", LedgerCount: 4, LedgerTotal: 550099, ProviderCount: 2, ProviderTotal: 100099,
+		MatchedCount: 1, MatchedTotal: 99, DiscrepancyCount: 3, DiscrepancyTotal: -450000, LedgerPaid: 4, ProviderMoved: 2}
+	kp = step(step(step(step(kp, reconcile.MissingInProvider, 1, -150000), reconcile.AmountMismatch, 1, -50000),
+		reconcile.CurrencyMismatch, 1, -250000), reconcile.SettlementVariance, 1, -5000)
+	kpUSD := reconcile.SummaryLine{Provider: testprov.KopoKopo, Currency: "USD", ProviderCount: 1, ProviderTotal: 2000,
+		DiscrepancyTotal: 2000, ProviderMoved: 1}
+	kpUSD = step(kpUSD, reconcile.CurrencyMismatch, 1, 2000)
+	ik := reconcile.SummaryLine{Provider: testprov.IKhokha, Currency: "ZAR", LedgerCount: 2, LedgerTotal: -19999, ProviderCount: 2, ProviderTotal: -29999,
+		MatchedCount: 1, MatchedTotal: -19999, DiscrepancyCount: 1, DiscrepancyTotal: -10000, LedgerPaid: 1, ProviderMoved: 2}
+	ik = step(ik, reconcile.Reversed, 1, -10000)
+	return []reconcile.SummaryLine{pixel, kpUSD, kora, kp, ik}
 }
 
 // testSettlements is deliberately out of order; the writers sort it.

@@ -156,7 +156,8 @@ const (
 	textCell   cellKind = iota // neutralized text
 	amountCell                 // minor units of a currency; a number
 	countCell                  // a whole number
-	timeCell                   // an instant, RFC 3339 text in the business zone
+	timeCell                   // an instant: RFC 3339 text in CSV, a date-time cell in XLSX
+	dayCell                    // a business day: YYYY-MM-DD in CSV, a date cell in XLSX
 )
 
 // cell is one report value before it is written as CSV text or an XLSX
@@ -197,7 +198,7 @@ func instant(t time.Time, o Options) cell {
 
 // textValue is the text of a text or time cell, as o.timestamp writes a time.
 func (c cell) textValue() string {
-	if c.kind == timeCell {
+	if c.kind == timeCell || c.kind == dayCell {
 		return string(c.appendTime(nil))
 	}
 	return c.text
@@ -207,8 +208,15 @@ func (c cell) appendTime(b []byte) []byte {
 	if c.t.IsZero() {
 		return b
 	}
+	if c.kind == dayCell {
+		return c.t.AppendFormat(b, time.DateOnly)
+	}
 	return c.t.AppendFormat(b, time.RFC3339)
 }
+
+// day returns a day cell of t, midnight of a business day in the business
+// zone already; zero is empty.
+func day(t time.Time) cell { return cell{kind: dayCell, t: t} }
 
 // appendCSV appends c as a CSV field: amounts per SPEC §3, text
 // neutralized and quoted as encoding/csv quotes it.
@@ -221,7 +229,7 @@ func (c cell) appendCSV(b []byte) []byte {
 		return appendMinor(b, c.n, c.exp)
 	case countCell:
 		return strconv.AppendInt(b, c.n, 10)
-	case timeCell:
+	case timeCell, dayCell:
 		return c.appendTime(b) // digits, '-', ':', 'T', '+' and 'Z' need no quotes
 	}
 	return appendCSVField(b, neutralize(c.text))
@@ -263,35 +271,78 @@ func appendMinor(b []byte, minor int64, exp int32) []byte {
 	return append(b, digits[cut:]...)
 }
 
-// column is one report column: its exact header and its XLSX width.
+// column is one report column: its exact CSV header, its heading in words
+// in the workbook ("{zone}" stands for the business time zone), its XLSX
+// width in characters, and whether its cells wrap (long references and
+// sentences wrap rather than being cut off).
 type column struct {
 	name  string
+	title string
 	width float64
+	wrap  bool
 }
 
 var discrepancyColumns = []column{
-	{"kind", 20}, {"provider", 12}, {"direction", 9}, {"account", 14},
-	{"ledger_reference", 22}, {"provider_reference", 22}, {"provider_transaction_id", 24},
-	{"currency", 9}, {"ledger_amount", 15}, {"provider_amount", 15}, {"difference", 15},
-	{"ledger_status", 13}, {"provider_status", 15}, {"occurred_at", 26}, {"detail", 90},
+	{"kind", "Kind", 15, true}, {"provider", "Provider", 10, true}, {"direction", "Direction", 9, false},
+	{"account", "Account", 11, true}, {"ledger_reference", "Ledger reference", 14, true},
+	{"provider_reference", "Provider reference", 14, true}, {"provider_transaction_id", "Provider transaction ID", 16, true},
+	{"currency", "Currency", 9, false}, {"provider_currency", "Provider currency", 9, true},
+	{"ledger_amount", "Ledger amount", 17, false}, {"provider_amount", "Provider amount", 17, false},
+	{"difference", "Difference", 17, false},
+	{"ledger_status", "Ledger status", 10, true}, {"provider_status", "Provider status", 10, true},
+	{"occurred_at", "Occurred at ({zone})", 17, true}, {"detail", "Detail", 46, true},
 }
 
 var matchColumns = []column{
-	{"provider", 12}, {"direction", 9}, {"account", 14}, {"ledger_reference", 22},
-	{"provider_reference", 22}, {"provider_transaction_id", 24}, {"currency", 9},
-	{"amount", 15}, {"fee", 13}, {"net", 15}, {"ledger_occurred_at", 26}, {"provider_occurred_at", 26},
+	{"provider", "Provider", 10, true}, {"direction", "Direction", 9, false}, {"account", "Account", 11, true},
+	{"ledger_reference", "Ledger reference", 16, true}, {"provider_reference", "Provider reference", 16, true},
+	{"provider_transaction_id", "Provider transaction ID", 20, true}, {"currency", "Currency", 9, false},
+	{"amount", "Amount", 17, false}, {"fee", "Fee", 15, false}, {"net", "Net", 17, false},
+	{"ledger_occurred_at", "Ledger time ({zone})", 17, true}, {"provider_occurred_at", "Provider time ({zone})", 17, true},
 }
 
-var summaryColumns = []column{
-	{"provider", 14}, {"currency", 9}, {"ledger_count", 13}, {"ledger_total", 17},
-	{"provider_count", 15}, {"provider_total", 17}, {"matched_count", 14}, {"matched_total", 17},
-	{"discrepancy_count", 18}, {"discrepancy_total", 18},
+// matchStatusColumn is the workbook's last Matches column: what the match
+// adds to matched_total (not in matches.csv, whose columns SPEC §11 fixes).
+var matchStatusColumn = column{"status", "Status", 30, true}
+
+// bridgeKinds are the discrepancy kinds of the first bridge, ledger total →
+// provider total: all but settlement_variance, which is the second.
+func bridgeKinds() []reconcile.DiscrepancyKind {
+	out := make([]reconcile.DiscrepancyKind, 0, len(reconcile.DiscrepancyKinds))
+	for _, k := range reconcile.DiscrepancyKinds {
+		if k != reconcile.SettlementVariance {
+			out = append(out, k)
+		}
+	}
+	return out
 }
+
+// summaryColumns are summary.csv's: SPEC §11's ten, then the bridge's — per
+// kind its count and the sum of its differences, what is left unexplained,
+// and the settlement variances (the second bridge).
+var summaryColumns = func() []column {
+	cols := []column{
+		{"provider", "Provider", 14, false}, {"currency", "Currency", 9, false},
+		{"ledger_count", "Ledger entries", 13, false}, {"ledger_total", "Ledger total", 18, false},
+		{"provider_count", "Provider records", 15, false}, {"provider_total", "Provider total", 18, false},
+		{"matched_count", "Matched", 14, false}, {"matched_total", "Matched total", 18, false},
+		{"discrepancy_count", "Discrepancies", 18, false}, {"discrepancy_total", "Σ difference", 18, false},
+		{"ledger_paid_count", "Ledger entries counted", 13, false}, {"provider_moved_count", "Provider records counted", 13, false},
+	}
+	for _, k := range bridgeKinds() {
+		cols = append(cols, column{string(k) + "_count", k.Title(), 10, false}, column{string(k) + "_difference", k.Title(), 18, false})
+	}
+	return append(cols, column{"unexplained", "Unexplained", 14, false},
+		column{"settlement_variance_count", "Settlement variances", 10, false},
+		column{"settlement_variance_total", "Settlement variance", 18, false})
+}()
 
 var settlementColumns = []column{
-	{"provider", 12}, {"account", 14}, {"currency", 9}, {"business_day", 13},
-	{"transactions", 13}, {"gross", 16}, {"fees", 14}, {"reversals", 14}, {"payouts", 14},
-	{"net_expected", 16}, {"settled", 16}, {"variance", 14}, {"unsettled", 16},
+	{"provider", "Provider", 11, true}, {"account", "Account", 12, true}, {"currency", "Currency", 9, false},
+	{"business_day", "Business day ({zone})", 13, true}, {"transactions", "Transactions", 12, false},
+	{"gross", "Gross", 18, false}, {"fees", "Fees", 16, false}, {"reversals", "Reversals", 16, false},
+	{"payouts", "Payouts", 16, false}, {"net_expected", "Net expected", 18, false}, {"owed", "Owed", 18, false},
+	{"settled", "Settled", 18, false}, {"variance", "Variance (settled − owed)", 18, true}, {"unsettled", "Unsettled", 18, false},
 }
 
 func header(cols []column) []string {
@@ -302,15 +353,32 @@ func header(cols []column) []string {
 	return h
 }
 
-// providerName renders a provider: the code in CSV, the display name in XLSX.
-type providerName func(reconcile.Provider) string
+// rowNames renders the coded values of a row: CSV keeps the codes, the
+// workbook shows words.
+type rowNames struct {
+	provider func(reconcile.Provider) string
+	kind     func(reconcile.DiscrepancyKind) string
+	words    bool
+}
 
-func providerCode(p reconcile.Provider) string { return string(p) }
-
-func providerDisplay(p reconcile.Provider) string { return p.DisplayName() }
+// codes are the CSV files' names; words the workbook's.
+var (
+	codes = rowNames{
+		provider: func(p reconcile.Provider) string { return string(p) },
+		kind:     func(k reconcile.DiscrepancyKind) string { return string(k) },
+	}
+	words = rowNames{
+		provider: func(p reconcile.Provider) string { return p.DisplayName() },
+		kind:     reconcile.DiscrepancyKind.Title,
+		words:    true,
+	}
+)
 
 // discrepancyRow appends the cells of d to row (SPEC §11 column order).
-func discrepancyRow(row []cell, d reconcile.Discrepancy, o Options, name providerName) ([]cell, error) {
+// The ledger amount and the difference are in d.Currency, the provider
+// amount in d.ProviderCurrency; the difference is always shown (it is 0.00
+// when the discrepancy moves no money in either total, e.g. a pending side).
+func discrepancyRow(row []cell, d reconcile.Discrepancy, o Options, n rowNames) ([]cell, error) {
 	var ledgerRef, ledgerStatus string
 	if d.Ledger != nil {
 		ledgerRef, ledgerStatus = d.Ledger.Reference, string(d.Ledger.Status)
@@ -319,38 +387,52 @@ func discrepancyRow(row []cell, d reconcile.Discrepancy, o Options, name provide
 	if len(d.Records) > 0 {
 		providerStatus = string(d.Records[0].Status)
 	}
+	pcur := cmp.Or(d.ProviderCurrency, d.Currency)
 	// The ledger side is known when there is a ledger entry, and for a
-	// settlement variance, whose "ledger" side is the expected net.
+	// settlement variance, whose "ledger" side is what was owed.
 	ledgerKnown := d.Ledger != nil || d.Kind == reconcile.SettlementVariance
-	ledgerAmt, providerAmt, diff := blankAmount(), blankAmount(), blankAmount()
-	var err error
+	ledgerAmt, providerAmt := blankAmount(), blankAmount()
+	diff, err := amount(d.Difference, d.Currency)
+	if err != nil {
+		return nil, fmt.Errorf("currency: %w", err)
+	}
 	if ledgerKnown {
-		if ledgerAmt, err = amount(d.LedgerAmount, d.Currency); err != nil {
-			return nil, fmt.Errorf("currency: %w", err)
-		}
+		ledgerAmt, _ = amount(d.LedgerAmount, d.Currency)
 	}
 	if d.ProviderAmountKnown {
-		if providerAmt, err = amount(d.ProviderAmount, d.Currency); err != nil {
-			return nil, fmt.Errorf("currency: %w", err)
+		if providerAmt, err = amount(d.ProviderAmount, pcur); err != nil {
+			return nil, fmt.Errorf("provider currency: %w", err)
 		}
 	}
-	if ledgerKnown && d.ProviderAmountKnown {
-		diff, _ = amount(d.Difference, d.Currency)
+	direction := string(d.Direction)
+	if n.words {
+		direction = directionWord(d.Direction)
 	}
 	return append(row,
-		text(string(d.Kind)), text(name(d.Provider)), text(string(d.Direction)), text(d.Account),
+		text(n.kind(d.Kind)), text(n.provider(d.Provider)), text(direction), text(d.Account),
 		text(ledgerRef), text(joinRecords(d.Records, func(r reconcile.Record) string { return r.ProviderRef })),
 		text(joinRecords(d.Records, func(r reconcile.Record) string { return r.TxID })),
-		text(string(d.Currency)), ledgerAmt, providerAmt, diff,
+		text(string(d.Currency)), text(string(pcur)), ledgerAmt, providerAmt, diff,
 		text(ledgerStatus), text(providerStatus), instant(d.OccurredAt, o),
 		text(maskPhones(d.Detail)),
 	), nil
 }
 
+// directionWord is a direction as the workbook writes it.
+func directionWord(d reconcile.Direction) string {
+	switch d {
+	case reconcile.In:
+		return "In"
+	case reconcile.Out:
+		return "Out"
+	}
+	return string(d)
+}
+
 // matchRow appends the cells of m to row. The amount is the ledger amount;
 // fee is the sum of the fees and VAT the providers reported (blank when none
 // did), and net = amount − fee (blank with it).
-func matchRow(row []cell, m reconcile.Match, o Options, name providerName) ([]cell, error) {
+func matchRow(row []cell, m reconcile.Match, o Options, n rowNames) ([]cell, error) {
 	l := m.Ledger
 	cur := l.Amount.Currency
 	amt, err := amount(l.Amount.Minor, cur)
@@ -387,8 +469,12 @@ func matchRow(row []cell, m reconcile.Match, o Options, name providerName) ([]ce
 		account = cmp.Or(account, m.Records[0].Account)
 		providerAt = m.Records[0].OccurredAt
 	}
+	direction := string(l.Direction)
+	if n.words {
+		direction = directionWord(l.Direction)
+	}
 	return append(row,
-		text(name(l.Provider)), text(string(l.Direction)), text(account), text(l.Reference),
+		text(n.provider(l.Provider)), text(direction), text(account), text(l.Reference),
 		text(joinRecords(m.Records, func(r reconcile.Record) string { return r.ProviderRef })),
 		text(joinRecords(m.Records, func(r reconcile.Record) string { return r.TxID })),
 		text(string(cur)), amt, fee, net, instant(l.OccurredAt, o), instant(providerAt, o),
@@ -401,30 +487,43 @@ func amountOf(minor int64, like cell) cell {
 	return like
 }
 
-// summaryRow appends the cells of s to row.
-func summaryRow(row []cell, s reconcile.SummaryLine, name providerName) ([]cell, error) {
+// summaryRow appends the cells of s to row: summary.csv's columns.
+func summaryRow(row []cell, s reconcile.SummaryLine, n rowNames) ([]cell, error) {
 	amts, err := amounts(s.Currency, s.LedgerTotal, s.ProviderTotal, s.MatchedTotal, s.DiscrepancyTotal)
 	if err != nil {
 		return nil, err
 	}
-	return append(row,
-		text(name(s.Provider)), text(string(s.Currency)),
+	row = append(row,
+		text(n.provider(s.Provider)), text(string(s.Currency)),
 		count(s.LedgerCount), amts[0], count(s.ProviderCount), amts[1],
 		count(s.MatchedCount), amts[2], count(s.DiscrepancyCount), amts[3],
-	), nil
+		count(s.LedgerPaid), count(s.ProviderMoved),
+	)
+	for _, k := range bridgeKinds() {
+		step := s.Bridge[reconcile.KindIndex(k)]
+		row = append(row, count(step.Count), amountOf(step.Amount, amts[0]))
+	}
+	sv := s.Bridge[reconcile.KindIndex(reconcile.SettlementVariance)]
+	return append(row, amountOf(s.Unexplained(), amts[0]), count(sv.Count), amountOf(sv.Amount, amts[0])), nil
 }
 
+// owed is what a settlement day's settlement should have paid: settled −
+// variance, since variance = settled − owed (zero on a day without one).
+func owed(s reconcile.SettlementDay) int64 { return s.Settled - s.Variance }
+
 // settlementRow appends the cells of s to row.
-func settlementRow(row []cell, s reconcile.SettlementDay, o Options, name providerName) ([]cell, error) {
-	amts, err := amounts(s.Currency, s.Gross, s.Fees, s.Reversals, s.Payouts, s.NetExpected, s.Settled, s.Variance, s.Unsettled)
+func settlementRow(row []cell, s reconcile.SettlementDay, n rowNames) ([]cell, error) {
+	amts, err := amounts(s.Currency, s.Gross, s.Fees, s.Reversals, s.Payouts, s.NetExpected, owed(s), s.Settled, s.Variance, s.Unsettled)
 	if err != nil {
 		return nil, err
 	}
-	var day string
-	if !s.Day.IsZero() {
-		day = s.Day.Format(time.DateOnly) // midnight in the business zone already
+	var d cell
+	if s.Day.IsZero() {
+		d = cell{kind: dayCell}
+	} else {
+		d = day(s.Day) // midnight in the business zone already
 	}
-	row = append(row, text(name(s.Provider)), text(s.Account), text(string(s.Currency)), text(day), count(s.Transactions))
+	row = append(row, text(n.provider(s.Provider)), text(s.Account), text(string(s.Currency)), d, count(s.Transactions))
 	return append(row, amts...), nil
 }
 

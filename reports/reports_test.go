@@ -21,7 +21,10 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-var update = flag.Bool("update", false, "rewrite the testdata/*.golden files")
+var (
+	update  = flag.Bool("update", false, "rewrite the testdata/*.golden files")
+	xlsxOut = flag.String("xlsx-out", "", "also write the fixtures' report.xlsx to this file, to look at")
+)
 
 // golden compares got with testdata/name.golden, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
@@ -118,6 +121,11 @@ func TestGolden(t *testing.T) {
 	golden(t, "summary.csv", r.summary)
 	golden(t, "settlements.csv", r.settlements)
 	golden(t, "report.xlsx", dumpXLSX(t, r.xlsx))
+	if *xlsxOut != "" {
+		if err := os.WriteFile(*xlsxOut, r.xlsx, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func TestDeterministic(t *testing.T) {
@@ -238,12 +246,12 @@ func TestCSVCells(t *testing.T) {
 		{"timestamp in business zone", ds[0], "occurred_at", "2026-03-01T10:30:00+03:00"},
 		{"phone masked in detail", ds[0], "detail", "Ledger says 1,500.00 KES paid by +254*****9999; Kopo Kopo has no such payment"},
 		{"no provider side", ds[0], "provider_amount", ""},
-		{"no provider side, no difference", ds[0], "difference", ""},
+		{"missing provider side: the full amount", ds[0], "difference", "-1500.00"},
 		{"two decimals", ds[1], "ledger_amount", "1500.00"},
-		{"difference", ds[1], "difference", "500.00"},
+		{"difference: provider − ledger", ds[1], "difference", "-500.00"},
 		{"normalized provider status", ds[1], "provider_status", "succeeded"},
 		{"amount not reported", ds[2], "provider_amount", ""},
-		{"amount not reported, no difference", ds[2], "difference", ""},
+		{"amount not reported: the ledger amount counted", ds[2], "difference", "-2500"},
 		{"zero exponent", ds[2], "ledger_amount", "2500"},
 		{"no ledger side", ds[3], "ledger_amount", ""},
 		{"no ledger side, no status", ds[3], "ledger_status", ""},
@@ -270,6 +278,12 @@ func TestCSVCells(t *testing.T) {
 		{"zero exponent match", ms[3], "amount", "1100"},
 		{"late evening in Nairobi is the next day", ms[3], "ledger_occurred_at", "2026-03-02T02:30:00+03:00"},
 		{"negative match amount", ms[4], "amount", "-199.99"},
+		{"provider currency", ds[1], "provider_currency", "KES"},
+		{"currency mismatch: ledger currency", ds[7], "currency", "KES"},
+		{"currency mismatch: provider currency", ds[7], "provider_currency", "USD"},
+		{"currency mismatch: ledger amount in KES", ds[7], "ledger_amount", "2500.00"},
+		{"currency mismatch: provider amount in USD", ds[7], "provider_amount", "20.00"},
+		{"currency mismatch: the ledger amount leaves KES", ds[7], "difference", "-2500.00"},
 	} {
 		if got := c.row[c.col]; got != c.want {
 			t.Errorf("%s: %s = %q, want %q", c.name, c.col, got, c.want)
@@ -310,14 +324,26 @@ func TestXLSXCells(t *testing.T) {
 		{DiscrepanciesSheet, "E6", `'=HYPERLINK("http://x","y")`, false, ""},
 		{DiscrepanciesSheet, "G6", "'@SUM(1+1);KPY-2", false, ""},
 		{DiscrepanciesSheet, "D6", "'-2+3", false, ""},
-		{DiscrepanciesSheet, "I3", "1500", true, `#,##0.00 "KES"`},
-		{DiscrepanciesSheet, "I4", "2500", true, `#,##0 "XOF"`},
-		{DiscrepanciesSheet, "I7", "-199.99", true, `#,##0.00 "ZAR"`},
-		{DiscrepanciesSheet, "K7", "-100", true, `#,##0.00 "ZAR"`},
-		{DiscrepanciesSheet, "J4", "", false, ""}, // amount not reported
+		{DiscrepanciesSheet, "A2", "Missing at provider", false, ""},
+		{DiscrepanciesSheet, "B2", "Kopo Kopo", false, ""},
+		{DiscrepanciesSheet, "J3", "1500", true, `#,##0.00_) "KES";(#,##0.00) "KES";0.00_) "KES"`},
+		{DiscrepanciesSheet, "L3", "-500", true, `#,##0.00_) "KES";(#,##0.00) "KES";0.00_) "KES"`},
+		{DiscrepanciesSheet, "J4", "2500", true, `#,##0_) "XOF";(#,##0) "XOF";0_) "XOF"`},
+		{DiscrepanciesSheet, "J7", "-199.99", true, `#,##0.00_) "ZAR";(#,##0.00) "ZAR";0.00_) "ZAR"`},
+		{DiscrepanciesSheet, "L7", "-100", true, `#,##0.00_) "ZAR";(#,##0.00) "ZAR";0.00_) "ZAR"`},
+		{DiscrepanciesSheet, "K4", "", false, ""}, // amount not reported
+		// 1 March 2026 10:30 in Nairobi, as a date-time serial.
+		{DiscrepanciesSheet, "O2", "46082.4375", true, dateTimeFormat},
+		// A currency mismatch: each amount in its own currency.
+		{DiscrepanciesSheet, "J9", "2500", true, `#,##0.00_) "KES";(#,##0.00) "KES";0.00_) "KES"`},
+		{DiscrepanciesSheet, "K9", "20", true, `#,##0.00_) "USD";(#,##0.00) "USD";0.00_) "USD"`},
+		{DiscrepanciesSheet, "I9", "USD", false, ""},
 		{MatchesSheet, "D4", "'=1+2", false, ""},
-		{MatchesSheet, "H2", "0.99", true, `#,##0.00 "KES"`},
-		{MatchesSheet, "I3", "161.25", true, `#,##0.00 "NGN"`},
+		{MatchesSheet, "H2", "0.99", true, `#,##0.00_) "KES";(#,##0.00) "KES";0.00_) "KES"`},
+		{MatchesSheet, "I3", "161.25", true, `#,##0.00_) "NGN";(#,##0.00) "NGN";0.00_) "NGN"`},
+		{MatchesSheet, "M2", "Paid: in matched total", false, ""},
+		{MatchesSheet, "M6", "Refunded and reversed: nets to nothing", false, ""},
+		{SettlementsSheet, "D2", "46082", true, dateFormat},
 	} {
 		got, err := f.GetCellValue(c.sheet, c.cell, raw)
 		if err != nil {
@@ -391,7 +417,7 @@ func TestXLSXLimits(t *testing.T) {
 	maxSheetRows = 3 // header + 2 rows per sheet
 	o := testOptions()
 	o.XLSXMaxMatches = 2
-	ds := testDiscrepancies() // 7: sheets of 2, 2, 2 and 1
+	ds := testDiscrepancies() // 8: sheets of 2, 2, 2 and 2
 	r := writeAll(t, o, ds, testMatches())
 	f := openXLSX(t, r.xlsx)
 	wantSheets := []string{SummarySheet, DiscrepanciesSheet, "Discrepancies (2)", "Discrepancies (3)", "Discrepancies (4)", MatchesSheet, SettlementsSheet}
@@ -404,7 +430,7 @@ func TestXLSXLimits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rows[0][0] != "kind" || len(rows) > maxSheetRows {
+		if rows[0][0] != "Kind" || len(rows) > maxSheetRows {
 			t.Errorf("sheet %s: %d rows, header %q", s, len(rows), rows[0])
 		}
 		for _, row := range rows[1:] {
@@ -413,7 +439,7 @@ func TestXLSXLimits(t *testing.T) {
 	}
 	var want []string
 	for _, d := range ds {
-		want = append(want, string(d.Kind))
+		want = append(want, d.Kind.Title())
 	}
 	if !slices.Equal(kinds, want) {
 		t.Errorf("discrepancies across sheets = %q, want every one in order %q", kinds, want)

@@ -1,9 +1,14 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/mizani/reconcile"
 	"github.com/xuri/excelize/v2"
@@ -28,21 +33,34 @@ var maxSheetRows = excelize.TotalRows
 // survives the trip through float64 unchanged.
 const maxExactDigits = 15
 
+// Number formats of the workbook's date and time cells. Dates and times are
+// written in the business zone (the headings name it): Excel has no time
+// zones, so a cell holds the wall-clock time there.
+const (
+	dateTimeFormat = "d mmm yyyy hh:mm"
+	dateFormat     = "d mmm yyyy"
+)
+
 // XLSX streams report.xlsx with excelize's StreamWriter, so memory stays
 // bounded however many rows are written (excelize spills rows to temporary
 // files). Feed it every discrepancy and match with WriteDiscrepancy and
 // WriteMatch (interleaved or not, each in report order), then call Finish
 // with the small summary and settlement tables, and Close in any case.
 //
+// The workbook is written for people: headings and kinds in words, the
+// providers' display names, dates and times as date cells in the business
+// zone, amounts as numbers in accounting formats with the currency and
+// negatives in parentheses, long references and sentences wrapped, and
+// every sheet set to print landscape, one page wide, with its header row on
+// every page. The CSV files keep the codes.
+//
 // Every discrepancy is written, continuing on "Discrepancies (2)" past
 // Excel's row limit. Matches past Options.XLSXMaxMatches are counted but not
 // written; a closing line says the full list is in matches.csv.
 type XLSX struct {
-	o           Options
-	f           *excelize.File
-	headerStyle int
-	boldStyle   int
-	amountStyle map[reconcile.Currency]int
+	o      Options
+	f      *excelize.File
+	styles map[styleKey]int
 
 	disc      *sheet
 	discPages int
@@ -54,6 +72,14 @@ type XLSX struct {
 
 	cells []cell
 	vals  []any
+}
+
+// styleKey names a cell style: what it formats and how it is aligned.
+type styleKey struct {
+	role string             // "header", "text", "amount", "count", "datetime", "date", "title", "bold", "note"…
+	cur  reconcile.Currency // amounts
+	exp  int32
+	wrap bool
 }
 
 // sheet is one streamed worksheet and the last row written to it.
@@ -74,10 +100,10 @@ func newXLSX(o Options, tmpDir string) (*XLSX, error) {
 		return nil, fmt.Errorf("XLSXMaxMatches %d: must not be negative", o.XLSXMaxMatches)
 	}
 	x := &XLSX{
-		o:           o,
-		f:           excelize.NewFile(excelize.Options{TmpDir: tmpDir}),
-		amountStyle: make(map[reconcile.Currency]int),
-		byKind:      make(map[reconcile.DiscrepancyKind]int),
+		o:      o,
+		f:      excelize.NewFile(excelize.Options{TmpDir: tmpDir}),
+		styles: make(map[styleKey]int),
+		byKind: make(map[reconcile.DiscrepancyKind]int),
 	}
 	if err := x.init(); err != nil {
 		x.Close()
@@ -97,27 +123,112 @@ func (x *XLSX) init() error {
 		}
 	}
 	var err error
-	if x.headerStyle, err = f.NewStyle(&excelize.Style{
-		Font:   &excelize.Font{Bold: true},
-		Fill:   excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
-		Border: []excelize.Border{{Type: "bottom", Color: "9BC2E6", Style: 1}},
-	}); err != nil {
-		return err
-	}
-	if x.boldStyle, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}}); err != nil {
-		return err
-	}
 	if x.disc, err = x.newTable(DiscrepanciesSheet, discrepancyColumns); err != nil {
 		return err
 	}
 	x.discPages = 1
-	x.match, err = x.newTable(MatchesSheet, matchColumns)
+	x.match, err = x.newTable(MatchesSheet, append(matchColumns[:len(matchColumns):len(matchColumns)], matchStatusColumn))
 	return err
 }
 
-// newTable starts streaming a data sheet: column widths, a frozen header row
-// and the header.
+// style returns the id of the style k, creating it once.
+func (x *XLSX) style(k styleKey) (int, error) {
+	if id, ok := x.styles[k]; ok {
+		return id, nil
+	}
+	st := &excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: k.wrap}}
+	switch k.role {
+	case "header":
+		st.Font = &excelize.Font{Bold: true}
+		st.Fill = excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}
+		st.Border = []excelize.Border{{Type: "bottom", Color: "9BC2E6", Style: 1}}
+		st.Alignment.WrapText, st.Alignment.Vertical = true, "center"
+	case "title":
+		st.Font = &excelize.Font{Bold: true, Size: 14}
+		st.Alignment = nil
+	case "bold":
+		st.Font = &excelize.Font{Bold: true}
+	case "warning":
+		st.Font = &excelize.Font{Bold: true, Color: "C00000"}
+	case "total":
+		st.Font = &excelize.Font{Bold: true}
+		st.Border = []excelize.Border{{Type: "top", Color: "808080", Style: 1}}
+	case "amount", "totalAmount":
+		f := amountFormat(k.cur, k.exp)
+		st.CustomNumFmt = &f
+		if k.role == "totalAmount" {
+			st.Font = &excelize.Font{Bold: true}
+			st.Border = []excelize.Border{{Type: "top", Color: "808080", Style: 1}}
+		}
+	case "count":
+		f := "#,##0"
+		st.CustomNumFmt = &f
+	case "datetime":
+		f := dateTimeFormat
+		st.CustomNumFmt = &f
+	case "date":
+		f := dateFormat
+		st.CustomNumFmt = &f
+	}
+	id, err := x.f.NewStyle(st)
+	if err != nil {
+		return 0, fmt.Errorf("style %+v: %w", k, err)
+	}
+	x.styles[k] = id
+	return id, nil
+}
+
+// amountFormat is the accounting format of amounts in c: grouped
+// thousands, exactly the currency's decimals, negatives in parentheses, the
+// code after the number (#,##0.00_) "KES";(#,##0.00) "KES";0.00_) "KES").
+func amountFormat(c reconcile.Currency, exp int32) string {
+	n, z := "#,##0", "0"
+	if exp > 0 {
+		dec := "." + strings.Repeat("0", int(exp))
+		n, z = n+dec, z+dec
+	}
+	code := ` "` + string(c) + `"`
+	return n + "_)" + code + ";(" + n + ")" + code + ";" + z + "_)" + code
+}
+
+// title is a column's heading in the workbook, the zone filled in.
+func (x *XLSX) title(c column) string {
+	return strings.ReplaceAll(c.title, "{zone}", x.o.location().String())
+}
+
+// printSetup sets sheet name to print landscape on A4, one page wide and as
+// many pages down as it takes, with rows 1..headerRow repeated on every
+// page. FitToPage lives in the sheet properties that a stream writer writes
+// first, so it is called before NewStreamWriter.
+func (x *XLSX) printSetup(name string) error {
+	fit := true
+	return x.f.SetSheetProps(name, &excelize.SheetPropsOptions{FitToPage: &fit})
+}
+
+// pageLayout finishes printSetup: the page setup is written when the stream
+// is flushed.
+func (x *XLSX) pageLayout(name string, headerRow int) error {
+	landscape, a4, wide, down := "landscape", 9, 1, 0
+	if err := x.f.SetPageLayout(name, &excelize.PageLayoutOptions{
+		Size: &a4, Orientation: &landscape, FitToWidth: &wide, FitToHeight: &down,
+	}); err != nil {
+		return err
+	}
+	if headerRow == 0 {
+		return nil
+	}
+	return x.f.SetDefinedName(&excelize.DefinedName{
+		Name: "_xlnm.Print_Titles", Scope: name,
+		RefersTo: fmt.Sprintf("'%s'!$%d:$%d", name, headerRow, headerRow),
+	})
+}
+
+// newTable starts streaming a data sheet: print setup, column widths, a
+// frozen header row and the header.
 func (x *XLSX) newTable(name string, cols []column) (*sheet, error) {
+	if err := x.printSetup(name); err != nil {
+		return nil, err
+	}
 	sw, err := x.f.NewStreamWriter(name)
 	if err != nil {
 		return nil, err
@@ -131,32 +242,57 @@ func (x *XLSX) newTable(name string, cols []column) (*sheet, error) {
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return nil, err
 	}
-	h := make([]any, len(cols))
-	for i, c := range cols {
-		h[i] = excelize.Cell{StyleID: x.headerStyle, Value: c.name}
+	hs, err := x.style(styleKey{role: "header"})
+	if err != nil {
+		return nil, err
 	}
-	return s, x.setRow(s, h)
+	h := make([]any, len(cols))
+	lines := 1
+	for i, c := range cols {
+		h[i] = excelize.Cell{StyleID: hs, Value: x.title(c)}
+		lines = max(lines, wrappedLines(x.title(c), c.width, 1.15))
+	}
+	return s, x.setRow(s, h, excelize.RowOpts{Height: lineHeight * float64(lines)})
 }
 
-func (x *XLSX) setRow(s *sheet, vals []any) error {
+// lineHeight is the height in points of one line of 11-point text.
+const lineHeight = 15
+
+// wrappedLines estimates how many lines text takes wrapped in a column of
+// width characters, its characters being about factor wide (bold text is
+// wider). Spreadsheets do not grow rows written with the stream writer to
+// fit wrapped text when they open the file, so rows are given the height
+// this estimates.
+func wrappedLines(text string, width, factor float64) int {
+	n := 0
+	for line := range strings.SplitSeq(text, "\n") {
+		n += max(1, int(math.Ceil(float64(utf8.RuneCountInString(line))*factor/max(width-1, 1))))
+	}
+	return n
+}
+
+func (x *XLSX) setRow(s *sheet, vals []any, opts ...excelize.RowOpts) error {
 	s.row++
-	if err := s.sw.SetRow("A"+strconv.Itoa(s.row), vals); err != nil {
+	if err := s.sw.SetRow("A"+strconv.Itoa(s.row), vals, opts...); err != nil {
 		return fmt.Errorf("sheet %s row %d: %w", s.name, s.row, err)
 	}
 	return nil
 }
 
-// finishTable puts an autofilter over the header and rows 2..lastRow and
-// ends the sheet's stream.
+// finishTable puts an autofilter over the header and rows 2..lastRow, sets
+// the page layout and ends the sheet's stream.
 func (x *XLSX) finishTable(s *sheet, lastRow int) error {
 	last, err := excelize.CoordinatesToCellName(len(s.cols), max(lastRow, 2))
 	if err != nil {
 		return err
 	}
-	// AutoFilter updates the worksheet the stream writer holds; it is
-	// written out by Flush, so it must come before it.
+	// AutoFilter and the page layout update the worksheet the stream
+	// writer holds; it is written out by Flush, so they come before it.
 	if err := x.f.AutoFilter(s.name, "A1:"+last, nil); err != nil {
 		return fmt.Errorf("sheet %s autofilter: %w", s.name, err)
+	}
+	if err := x.pageLayout(s.name, 1); err != nil {
+		return fmt.Errorf("sheet %s page layout: %w", s.name, err)
 	}
 	if err := s.sw.Flush(); err != nil {
 		return fmt.Errorf("sheet %s: %w", s.name, err)
@@ -172,7 +308,7 @@ func (x *XLSX) WriteDiscrepancy(d reconcile.Discrepancy) error {
 		}
 	}
 	var err error
-	if x.cells, err = discrepancyRow(x.cells[:0], d, x.o, providerDisplay); err != nil {
+	if x.cells, err = discrepancyRow(x.cells[:0], d, x.o, words); err != nil {
 		return fmt.Errorf("report.xlsx discrepancy %d (%s %s): %w", x.discrepancies+1, d.Kind, d.Provider, err)
 	}
 	if err := x.writeCells(x.disc, x.cells); err != nil {
@@ -210,65 +346,145 @@ func (x *XLSX) WriteMatch(m reconcile.Match) error {
 		return nil
 	}
 	var err error
-	if x.cells, err = matchRow(x.cells[:0], m, x.o, providerDisplay); err != nil {
+	if x.cells, err = matchRow(x.cells[:0], m, x.o, words); err != nil {
 		return fmt.Errorf("report.xlsx match %d (%s %s): %w", x.matches, m.Ledger.Provider, m.Ledger.Reference, err)
 	}
+	x.cells = append(x.cells, text(matchStatus(m)))
 	if err := x.writeCells(x.match, x.cells); err != nil {
 		return fmt.Errorf("report.xlsx: %w", err)
 	}
 	return nil
 }
 
-// writeCells writes one row of report cells to s.
+// matchStatus says, in words, what a match adds to the summary's matched
+// total: a paid entry its amount, a refunded one (paid, then reversed by the
+// provider) nothing.
+func matchStatus(m reconcile.Match) string {
+	var s string
+	switch m.Ledger.Status {
+	case reconcile.LedgerPaid:
+		s = "Paid: in matched total"
+		if m.Ledger.Direction == reconcile.Out {
+			s = "Paid out: in matched total"
+		}
+	case reconcile.LedgerRefunded:
+		s = "Refunded and reversed: nets to nothing"
+	default:
+		s = string(m.Ledger.Status)
+	}
+	for _, r := range m.Records {
+		if !r.AmountKnown && r.Kind != reconcile.KindReversal {
+			s += "; provider reported no amount"
+			break
+		}
+	}
+	if m.Heuristic {
+		s += "; matched by amount, phone and time"
+	}
+	return s
+}
+
+// writeCells writes one row of report cells to s, each column wrapped or
+// not as it says.
 func (x *XLSX) writeCells(s *sheet, cells []cell) error {
 	x.vals = x.vals[:0]
-	for _, c := range cells {
-		v, err := x.value(c)
+	lines := 1
+	for i, c := range cells {
+		wrap := i < len(s.cols) && s.cols[i].wrap
+		v, err := x.value(c, wrap, "")
 		if err != nil {
 			return err
 		}
+		if wrap && c.kind == textCell {
+			lines = max(lines, wrappedLines(c.text, s.cols[i].width, 1.1))
+		}
 		x.vals = append(x.vals, v)
+	}
+	if lines > 1 {
+		return x.setRow(s, x.vals, excelize.RowOpts{Height: lineHeight * float64(lines)})
 	}
 	return x.setRow(s, x.vals)
 }
 
 // value converts a report cell to what excelize writes. Text is neutralized
 // against formula injection; empty text and unknown amounts are empty cells.
+// role overrides the style role of amounts and text ("" for the default).
 //
-// Amounts are numeric cells with the currency's number format. excelize
-// takes a number as float64, so the exact decimal string ("199.99") is
-// parsed with strconv.ParseFloat: for at most 15 significant digits the
-// float is the nearest to that decimal and excelize writes it back as the
-// same digits, so the file holds the exact amount. The float is display
-// only and never used in arithmetic. An amount with more digits (beyond
-// 10 trillion in a two-decimal currency) is written as text to stay exact.
-func (x *XLSX) value(c cell) (any, error) {
+// Amounts are numeric cells with the currency's accounting format.
+// excelize takes a number as float64, so the exact decimal string
+// ("199.99") is parsed with strconv.ParseFloat: for at most 15 significant
+// digits the float is the nearest to that decimal and excelize writes it
+// back as the same digits, so the file holds the exact amount. The float is
+// display only and never used in arithmetic. An amount with more digits
+// (beyond 10 trillion in a two-decimal currency) is written as text to stay
+// exact.
+//
+// Times are date-time cells of their wall-clock time in the business zone,
+// days date cells.
+func (x *XLSX) value(c cell, wrap bool, role string) (any, error) {
 	switch c.kind {
 	case countCell:
-		return c.n, nil
+		id, err := x.style(styleKey{role: cmp.Or(role, "count")})
+		if err != nil {
+			return nil, err
+		}
+		return excelize.Cell{StyleID: id, Value: c.n}, nil
 	case amountCell:
 		if c.blank {
 			return nil, nil
 		}
-		style, err := x.amountStyleFor(c.cur, c.exp)
+		id, err := x.style(styleKey{role: cmp.Or(role, "amount"), cur: c.cur, exp: c.exp})
 		if err != nil {
 			return nil, err
 		}
 		s := formatMinor(c.n, c.exp)
 		if significantDigits(s) > maxExactDigits {
-			return excelize.Cell{StyleID: style, Value: s}, nil
+			return excelize.Cell{StyleID: id, Value: s}, nil
 		}
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil {
 			return nil, fmt.Errorf("amount %s: %w", s, err)
 		}
-		return excelize.Cell{StyleID: style, Value: v}, nil
+		return excelize.Cell{StyleID: id, Value: v}, nil
+	case timeCell, dayCell:
+		if c.t.IsZero() {
+			return nil, nil
+		}
+		r := "datetime"
+		if c.kind == dayCell {
+			r = "date"
+		}
+		id, err := x.style(styleKey{role: r})
+		if err != nil {
+			return nil, err
+		}
+		return excelize.Cell{StyleID: id, Value: excelSerial(c.t)}, nil
 	}
-	s := c.textValue()
-	if s == "" {
+	if c.text == "" {
 		return nil, nil
 	}
-	return neutralize(s), nil
+	id, err := x.style(styleKey{role: cmp.Or(role, "text"), wrap: wrap})
+	if err != nil {
+		return nil, err
+	}
+	return excelize.Cell{StyleID: id, Value: neutralize(c.text)}, nil
+}
+
+// excelSerial is t's wall-clock time, in t's own location, as an Excel date
+// serial (days since 30 December 1899, the fraction the time of day), to the
+// second.
+func excelSerial(t time.Time) float64 {
+	y, m, d := t.Date()
+	days := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix()/86400 + 25569
+	h, mi, s := t.Clock()
+	secs := h*3600 + mi*60 + s
+	if secs == 0 {
+		return float64(days)
+	}
+	// Rounded to 10 decimals (under 10 µs), so the value is the same
+	// however the float is produced.
+	v := float64(days) + float64(secs)/86400
+	return math.Round(v*1e10) / 1e10
 }
 
 // significantDigits counts the digits of a plain decimal string, leading
@@ -281,32 +497,6 @@ func significantDigits(s string) int {
 		}
 	}
 	return n
-}
-
-// amountStyleFor returns the style of amounts in c: grouped thousands,
-// exactly the currency's decimals, and the code ("#,##0.00 "KES"").
-func (x *XLSX) amountStyleFor(c reconcile.Currency, exp int32) (int, error) {
-	if id, ok := x.amountStyle[c]; ok {
-		return id, nil
-	}
-	numFmt := amountFormat(c, exp)
-	id, err := x.f.NewStyle(&excelize.Style{CustomNumFmt: &numFmt})
-	if err != nil {
-		return 0, fmt.Errorf("number format %s: %w", numFmt, err)
-	}
-	x.amountStyle[c] = id
-	return id, nil
-}
-
-func amountFormat(c reconcile.Currency, exp int32) string {
-	f := "#,##0"
-	if exp > 0 {
-		f += "."
-		for range exp {
-			f += "0"
-		}
-	}
-	return f + ` "` + string(c) + `"`
 }
 
 // Finish writes the Summary and Settlements sheets, closes the streamed
@@ -328,7 +518,11 @@ func (x *XLSX) finish(summary []reconcile.SummaryLine, settlements []reconcile.S
 	last := x.match.row
 	if shown := x.o.maxMatches(); x.matches > shown {
 		note := fmt.Sprintf("Showing the first %d of %d matches; the full list is in matches.csv.", shown, x.matches)
-		if err := x.setRow(x.match, []any{excelize.Cell{StyleID: x.boldStyle, Value: note}}); err != nil {
+		bold, err := x.style(styleKey{role: "bold"})
+		if err != nil {
+			return err
+		}
+		if err := x.setRow(x.match, []any{excelize.Cell{StyleID: bold, Value: note}}); err != nil {
 			return err
 		}
 	}
@@ -340,7 +534,7 @@ func (x *XLSX) finish(summary []reconcile.SummaryLine, settlements []reconcile.S
 	}
 	// Summary, the first sheet, is already the active one; SetActiveSheet
 	// would re-read every streamed sheet.
-	return x.writeSummary(summary)
+	return x.writeSummary(summary, settlements)
 }
 
 func (x *XLSX) writeSettlements(rows []reconcile.SettlementDay) error {
@@ -349,125 +543,77 @@ func (x *XLSX) writeSettlements(rows []reconcile.SettlementDay) error {
 		return err
 	}
 	for _, r := range sortedSettlements(rows) {
-		if x.cells, err = settlementRow(x.cells[:0], r, x.o, providerDisplay); err != nil {
+		if x.cells, err = settlementRow(x.cells[:0], r, words); err != nil {
 			return fmt.Errorf("settlement row %d (%s %s): %w", s.row, r.Provider, r.Account, err)
 		}
 		if err := x.writeCells(s, x.cells); err != nil {
 			return err
 		}
 	}
-	return x.finishTable(s, s.row)
+	last := s.row
+	s.row++ // a blank line, then what the columns mean
+	for _, d := range settlementDefinitions {
+		if err := x.paragraph(s, "", d, len(settlementColumns)); err != nil {
+			return err
+		}
+	}
+	return x.finishTable(s, last)
 }
 
-// writeSummary writes the Summary sheet: the run facts, the summary table,
-// and one clustered column chart per currency of matched against discrepant
-// amounts per provider (amounts of different currencies do not share an axis).
-func (x *XLSX) writeSummary(lines []reconcile.SummaryLine) error {
-	sw, err := x.f.NewStreamWriter(SummarySheet)
+// settlementDefinitions explain the Settlements sheet's columns, below it.
+var settlementDefinitions = []string{
+	"Gross: the provider's succeeded payments of the business day. Fees: as the provider reported them, else by the configured fee schedule. Reversals and payouts: money the provider sent back or out that day.",
+	"Net expected = gross − fees − reversals − payouts, for the day. Owed: what the day's settlement should pay — the net of the days since the previous settlement (T+1: up to the end of the day before). Settled: what the provider paid out that day.",
+	"Variance = settled − owed: negative means the provider paid less than it owed (short), positive more (over); zero on a day without a settlement. Unsettled: what the next settlement still owes at the end of the day.",
+}
+
+// paragraph writes text as one wrapped line across the first cols columns
+// of s (merged), tall enough for its lines; with a label, the label takes
+// the first column and the text the rest.
+func (x *XLSX) paragraph(s *sheet, label, text string, cols int) error {
+	var width float64
+	from := 1
+	if label != "" {
+		from = 2
+	}
+	for i := from - 1; i < cols && i < len(s.cols); i++ {
+		width += s.cols[i].width
+	}
+	return x.paragraphWidth(s, label, text, cols, width)
+}
+
+// paragraphWidth is paragraph with the width of the merged cells given.
+func (x *XLSX) paragraphWidth(s *sheet, label, text string, cols int, width float64) error {
+	return x.paragraphStyled(s, label, text, cols, width, "text")
+}
+
+// paragraphStyled is paragraphWidth with the text in style role.
+func (x *XLSX) paragraphStyled(s *sheet, label, text string, cols int, width float64, role string) error {
+	wrap, err := x.style(styleKey{role: role, wrap: true})
 	if err != nil {
 		return err
 	}
-	s := &sheet{name: SummarySheet, sw: sw, cols: summaryColumns}
-	widths := []float64{30, 28}
-	for i, c := range summaryColumns {
-		w := c.width
-		if i < len(widths) {
-			w = max(w, widths[i])
-		}
-		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
-			return err
-		}
-	}
-	if err := x.setRow(s, []any{excelize.Cell{StyleID: x.boldStyle, Value: "Mizani reconciliation report"}}); err != nil {
+	bold, err := x.style(styleKey{role: "bold"})
+	if err != nil {
 		return err
 	}
-	s.row++ // blank line
-	for _, fact := range x.facts() {
-		if err := x.setRow(s, fact[:]); err != nil {
-			return err
-		}
+	from := 1
+	var vals []any
+	if label != "" {
+		vals = append(vals, excelize.Cell{StyleID: bold, Value: neutralize(label)})
+		from = 2
 	}
-	s.row++
-	h := make([]any, len(summaryColumns))
-	for i, c := range summaryColumns {
-		h[i] = excelize.Cell{StyleID: x.headerStyle, Value: c.name}
-	}
-	if err := x.setRow(s, h); err != nil {
+	vals = append(vals, excelize.Cell{StyleID: wrap, Value: neutralize(text)})
+	// Merged cells do not grow to fit wrapped text: the row is as tall as
+	// its lines at about one character per unit of column width.
+	lines := wrappedLines(text, width, 1.1)
+	if err := x.setRow(s, vals, excelize.RowOpts{Height: lineHeight * float64(lines)}); err != nil {
 		return err
 	}
-	headerRow := s.row
-	lines = sortedSummary(lines)
-	for _, l := range lines {
-		if x.cells, err = summaryRow(x.cells[:0], l, providerDisplay); err != nil {
-			return fmt.Errorf("summary row %d (%s %s): %w", s.row, l.Provider, l.Currency, err)
-		}
-		if err := x.writeCells(s, x.cells); err != nil {
-			return err
-		}
-	}
-	if err := x.addCharts(lines, headerRow); err != nil {
-		return err
-	}
-	return sw.Flush()
-}
-
-// facts are the label/value lines at the top of the Summary sheet; counts
-// are numbers.
-func (x *XLSX) facts() [][2]any {
-	o := x.o
-	facts := [][2]any{
-		{"Window from", o.timestamp(o.Window.From)},
-		{"Window to (exclusive)", o.timestamp(o.Window.To)},
-		{"Business time zone", o.location().String()},
-		{"Data as of", o.timestamp(o.AsOf)},
-		{"Rounding rule", string(o.rounding())},
-	}
-	for _, f := range o.Facts {
-		facts = append(facts, [2]any{neutralize(f.Label), neutralize(f.Value)})
-	}
-	facts = append(facts, [2]any{"Matches", x.matches})
-	if shown := o.maxMatches(); x.matches > shown {
-		facts = append(facts, [2]any{"Matches in this workbook", fmt.Sprintf("the first %d; the full list is in matches.csv", shown)})
-	}
-	facts = append(facts, [2]any{"Discrepancies", x.discrepancies})
-	for _, k := range reconcile.DiscrepancyKinds {
-		facts = append(facts, [2]any{"  " + string(k), x.byKind[k]})
-	}
-	return facts
-}
-
-// addCharts adds a clustered column chart per currency, beside the table.
-// The table is sorted by currency, so each currency's rows are contiguous.
-func (x *XLSX) addCharts(lines []reconcile.SummaryLine, headerRow int) error {
-	const (
-		matchedCol     = "H" // matched_total
-		discrepancyCol = "J" // discrepancy_total
-	)
-	ref := func(col string, from, to int) string {
-		return fmt.Sprintf("%s!$%s$%d:$%s$%d", SummarySheet, col, from, col, to)
-	}
-	chartRow, vary := 1, false
-	for start := 0; start < len(lines); {
-		end := start
-		for end < len(lines) && lines[end].Currency == lines[start].Currency {
-			end++
-		}
-		from, to := headerRow+1+start, headerRow+end
-		chart := &excelize.Chart{
-			Type: excelize.Col,
-			Series: []excelize.ChartSeries{
-				{Name: fmt.Sprintf("%s!$%s$%d", SummarySheet, matchedCol, headerRow), Categories: ref("A", from, to), Values: ref(matchedCol, from, to)},
-				{Name: fmt.Sprintf("%s!$%s$%d", SummarySheet, discrepancyCol, headerRow), Categories: ref("A", from, to), Values: ref(discrepancyCol, from, to)},
-			},
-			Title:      excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Matched vs discrepant amounts, " + string(lines[start].Currency)}}},
-			Legend:     excelize.ChartLegend{Position: "bottom"},
-			VaryColors: &vary,
-		}
-		if err := x.f.AddChart(SummarySheet, "L"+strconv.Itoa(chartRow), chart); err != nil {
-			return fmt.Errorf("chart %s: %w", lines[start].Currency, err)
-		}
-		chartRow += 16
-		start = end
+	if from < cols {
+		a, _ := excelize.CoordinatesToCellName(from, s.row)
+		b, _ := excelize.CoordinatesToCellName(cols, s.row)
+		return s.sw.MergeCell(a, b)
 	}
 	return nil
 }

@@ -220,7 +220,7 @@ func checkDSN(dsn string) error {
 	if scheme != "postgres" && scheme != "postgresql" {
 		return fmt.Errorf("database URL %q: scheme %q: want postgres:// or postgresql://", RedactDSN(dsn), scheme)
 	}
-	const encode = "percent-encode a user name or password: / as %2F, # as %23, ? as %3F, @ as %40, : as %3A, % as %25"
+	const encode = "a user name or password must be percent-encoded: / as %2F, # as %23, ? as %3F, @ as %40, : as %3A, % as %25"
 	auth := rest
 	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
 		auth = rest[:j]
@@ -229,14 +229,20 @@ func checkDSN(dsn string) error {
 	conforming := at < 0 || strings.Contains(auth, "@")
 	if conforming && at >= 0 {
 		if _, err := url.PathUnescape(rest[:at]); err != nil {
-			return fmt.Errorf("database URL %q: a bad %%-escape in the user name or password; %s", RedactDSN(dsn), encode)
+			return fmt.Errorf("database URL %q: a bad %%-escape in the user name or password: %s", RedactDSN(dsn), encode)
 		}
+	}
+	if !conforming && strings.Contains(auth, ":") && !strings.Contains(rest[len(auth):at], "=") {
+		// "postgres://u:12/34@h/db" parses, as host u, port 12 and a path:
+		// the driver would dial the password's first digits. An '@' in a
+		// parameter ("?sslcert=/a@b") is left to the parser.
+		return fmt.Errorf("database URL %q: an '@' after the host: %s", RedactDSN(dsn), encode)
 	}
 	if _, err := url.Parse(dsn); err != nil {
 		var ue *url.Error
 		if !conforming || !errors.As(err, &ue) {
 			// The parser read part of the password as the host or port.
-			return fmt.Errorf("database URL %q is not a valid URL; %s", RedactDSN(dsn), encode)
+			return fmt.Errorf("database URL %q is not a valid URL: %s", RedactDSN(dsn), encode)
 		}
 		return fmt.Errorf("database URL %q is not a valid URL: %v", RedactDSN(dsn), ue.Err)
 	}

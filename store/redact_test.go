@@ -61,6 +61,8 @@ func TestOpenHidesPassword(t *testing.T) {
 		{"unescaped #", "postgres://postgres:Zq#Wv@127.0.0.1:1/db", []string{"Zq", "Wv"}, "%23"},
 		{"unescaped ?", "postgres://postgres:Zq?Wv@127.0.0.1:1/db", []string{"Zq", "Wv"}, "%3F"},
 		{"bad escape", "postgres://postgres:Zq%Wv@127.0.0.1:1/db", []string{"Zq", "Wv"}, "%25"},
+		{"digits then unescaped /", "postgres://localhost:58/69@127.0.0.1:1/db?connect_timeout=2", []string{"58", "69"}, "%2F"},
+		{"digits then unescaped #", "postgres://localhost:58#69@127.0.0.1:1/db?connect_timeout=2", []string{"58", "69"}, "%23"},
 		{"unescaped @, unreachable", "postgres://postgres:Zq@Wv@127.0.0.1:1/db?connect_timeout=2", []string{"Zq", "Wv"}, "connecting to database"},
 		{"unescaped :, unreachable", "postgres://postgres:Zq:Wv@127.0.0.1:1/db?connect_timeout=2", []string{"Zq", "Wv"}, "connecting to database"},
 		{"other scheme", "mysql://u:Zq/Wv@h/db", []string{"Zq", "Wv"}, "scheme"},
@@ -103,5 +105,13 @@ func TestOpenErrorIndependentOfPassword(t *testing.T) {
 	}
 	if strings.Contains(a, "xxxxx") || !strings.Contains(a, "connecting to database") {
 		t.Errorf("error %q: want the driver's message untouched", a)
+	}
+}
+
+// TestOpenAtInParameter: an '@' in a query parameter is not taken for the
+// end of a password: the URL is valid, and opens.
+func TestOpenAtInParameter(t *testing.T) {
+	if err := checkDSN("postgres://h:5432/db?sslmode=disable&application_name=ops@mizani"); err != nil {
+		t.Errorf("checkDSN: %v", err)
 	}
 }

@@ -67,14 +67,19 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	return s, nil
 }
 
-// SetMaxOpenConns bounds the connections the store holds, in use or idle
-// (0 means no bound, which a server should not use).
+// SetMaxOpenConns bounds the connections the store holds, in use or idle,
+// to n (Open sets DefaultMaxOpenConns). n <= 0 means no bound, which a
+// server should not use; up to DefaultMaxOpenConns of them are kept idle.
 func (s *Store) SetMaxOpenConns(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	idle := n
+	if n <= 0 {
+		n, idle = 0, DefaultMaxOpenConns
+	}
 	s.db.SetMaxOpenConns(n)
-	s.db.SetMaxIdleConns(n)
-	s.maxIdle = n
+	s.db.SetMaxIdleConns(idle)
+	s.maxIdle = idle
 }
 
 // Ping reports whether the database answers now, for a health check. A

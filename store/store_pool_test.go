@@ -149,3 +149,30 @@ func TestOpenBoundsPool(t *testing.T) {
 		t.Errorf("after SetMaxOpenConns(4): MaxOpenConnections = %d", got)
 	}
 }
+
+// TestOpenPasswordForms: passwords holding every character that needs care
+// open, percent-encoded in a URL or quoted in a "key=value" string.
+func TestOpenPasswordForms(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base, err := url.Parse(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const password = `a/b#c@d:e%f?g h'i\j`
+	withPassword := *base
+	withPassword.User = url.UserPassword("postgres", password)
+	kv := "host=" + base.Hostname() + " port=" + base.Port() + " user=postgres dbname=" + base.Path[1:] +
+		` password='a/b#c@d:e%f?g h\'i\\j' sslmode=disable search_path=` + base.Query().Get("search_path")
+	for _, dsn := range []string{withPassword.String(), kv} {
+		st, err := store.Open(ctx, dsn)
+		if err != nil {
+			t.Fatalf("Open(%s): %v", store.RedactDSN(dsn), err)
+		}
+		var n int
+		if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM runs`).Scan(&n); err != nil {
+			t.Errorf("%s: %v", store.RedactDSN(dsn), err)
+		}
+		st.Close()
+	}
+}

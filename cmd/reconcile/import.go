@@ -3,9 +3,12 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -36,10 +39,11 @@ func newImportCmd(a *app) *cobra.Command {
 		Short: "Load provider payloads from a file, one JSON document per line; atomic and idempotent",
 		Long: `Loads provider payloads — webhook and callback bodies, polling results, status
 responses — one JSON document per line, each exactly as the provider sent it.
-Blank lines and a leading UTF-8 byte-order mark are skipped. Every line is parsed before anything is written: if
-any is bad, each is reported as FILE:LINE: reason and nothing is stored
-(exit 2). Otherwise all payloads and their records are saved in one
-transaction. Importing the same file again changes nothing. Times a provider
+Blank lines and a leading UTF-8 byte-order mark are skipped. The file is
+streamed into one transaction (it is never held in memory): if any line is
+bad, each is reported as FILE:LINE: reason and nothing is stored (exit 2).
+Otherwise all payloads and their records are saved at once. Each payload is
+stored as its exact bytes, whatever they hold. Importing the same file again changes nothing. Times a provider
 sends without a zone are read in its configured zone:
 ` + envHelp(),
 		Args: cobra.NoArgs,
@@ -67,40 +71,66 @@ func (a *app) importPayloads(cmd *cobra.Command, o importOptions) error {
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %s", reg.DisplayName, cfg.Redact(err.Error())))
 	}
-	batch, err := parseFile(o.file, parser)
+	f, err := os.Open(o.file)
 	if err != nil {
-		return err
+		return badInput(err)
 	}
-	st, err := a.openStore(cmd.Context())
+	defer f.Close()
+	ctx := cmd.Context()
+	st, err := a.openStore(ctx)
 	if err != nil {
+		// What is wrong with the file needs no store to say.
+		if _, bad := importFile(o.file, f, parser, nil); bad != nil {
+			return bad
+		}
 		return err
 	}
 	defer st.Close()
-	saved, dups, err := st.SaveBatch(cmd.Context(), batch)
+	im, err := st.BeginImport(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: nothing imported: %w", o.file, err)
 	}
-	records := 0
-	for _, p := range batch {
-		records += len(p.Records)
+	defer im.Rollback()
+	if err, bad := importFile(o.file, f, parser, im); bad != nil || err != nil {
+		return cmp.Or(bad, err)
+	}
+	saved, dups, records, err := im.Commit()
+	if err != nil {
+		var refused *store.BadPayloadError
+		if errors.As(err, &refused) {
+			return badInput(fmt.Errorf("1 bad line(s), nothing imported:\n%s:%d: %v", o.file, refused.Pos, refused.Err))
+		}
+		return fmt.Errorf("%s: nothing imported: %w", o.file, err)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d payload(s) imported, %d already stored; %d record(s) parsed\n",
 		o.file, saved, dups, records)
 	return nil
 }
 
-// parseFile parses every non-blank line of name. Any bad line makes it return
-// a bad-input error listing each as FILE:LINE: reason.
-func parseFile(name string, parser sources.Parser) ([]store.Parsed, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, badInput(err)
+// importFile parses every non-blank line of r (the file name) and adds it
+// to im (nil: only parse), streaming: it holds a line at a time, im a few
+// chunks. Any bad line — one the parser refuses or the store cannot hold —
+// stops the writing but not the reading, and makes it return a bad-input
+// error listing each as FILE:LINE: reason. storeErr is a failure of the
+// store, which stops both.
+func importFile(name string, r io.Reader, parser sources.Parser, im *store.Import) (storeErr, bad error) {
+	type badLine struct {
+		line int
+		msg  string
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+	var bads []badLine
+	reported := map[int]bool{}
+	addBad := func(line int, err error) {
+		if !reported[line] {
+			reported[line] = true
+			bads = append(bads, badLine{line, fmt.Sprintf("%s:%d: %v", name, line, err)})
+		}
+		if im != nil {
+			im.Fail()
+		}
+	}
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxImportLine)
-	var batch []store.Parsed
-	var bad []string
 	for line := 1; sc.Scan(); line++ {
 		text := sc.Bytes()
 		if line == 1 {
@@ -114,10 +144,19 @@ func parseFile(name string, parser sources.Parser) ([]store.Parsed, error) {
 		// The scanner reuses its buffer; the payload keeps its own copy.
 		payload, records, err := parser.Parse(bytes.Clone(text), reconcile.SourceImport)
 		if err != nil {
-			bad = append(bad, fmt.Sprintf("%s:%d: %v", name, line, err))
+			addBad(line, err)
 			continue
 		}
-		batch = append(batch, store.Parsed{Payload: payload, Records: records})
+		if im == nil {
+			continue
+		}
+		if err := im.Add(line, store.Parsed{Payload: payload, Records: records}); err != nil {
+			var refused *store.BadPayloadError
+			if !errors.As(err, &refused) {
+				return fmt.Errorf("%s: nothing imported: %w", name, err), nil
+			}
+			addBad(refused.Pos, refused.Err)
+		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
@@ -125,8 +164,13 @@ func parseFile(name string, parser sources.Parser) ([]store.Parsed, error) {
 		}
 		return nil, badInput(fmt.Errorf("reading %s: %w", name, err))
 	}
-	if len(bad) > 0 {
-		return nil, badInput(fmt.Errorf("%d bad line(s), nothing imported:\n%s", len(bad), strings.Join(bad, "\n")))
+	if len(bads) == 0 {
+		return nil, nil
 	}
-	return batch, nil
+	slices.SortFunc(bads, func(a, b badLine) int { return cmp.Compare(a.line, b.line) })
+	msgs := make([]string, len(bads))
+	for i, b := range bads {
+		msgs[i] = b.msg
+	}
+	return nil, badInput(fmt.Errorf("%d bad line(s), nothing imported:\n%s", len(bads), strings.Join(msgs, "\n")))
 }

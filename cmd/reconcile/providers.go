@@ -37,7 +37,17 @@ func providerNames() string {
 	return strings.Join(names, ", ")
 }
 
-// pullOptions are the settings of a provider's API clients from flags.
+// providerDisplayNames lists the registered providers as people write them:
+// "Kopo Kopo, Pixel, …".
+func providerDisplayNames() string {
+	var names []string
+	for _, p := range sources.Registered() {
+		names = append(names, p.DisplayName)
+	}
+	return strings.Join(names, ", ")
+}
+
+// clientFlags are the settings of a provider's API clients from flags.
 type clientFlags struct {
 	rate    float64
 	workers int

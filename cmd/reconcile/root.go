@@ -57,7 +57,7 @@ func newRootCmd(stdout, stderr io.Writer) (*cobra.Command, *app) {
 	root := &cobra.Command{
 		Use:   "reconcile",
 		Short: "Mizani reconciles African payment providers against your ledger",
-		Long: `Mizani pulls provider records (Kopo Kopo, Pixel, iKhokha, Kora), matches them
+		Long: `Mizani pulls provider records (` + providerDisplayNames() + `), matches them
 against the merchant ledger with exact arithmetic, and writes discrepancy,
 match, settlement and summary reports as CSV and XLSX.`,
 		SilenceUsage:  true,

@@ -301,6 +301,11 @@ func (s *Simulator) handlePayIns(w http.ResponseWriter, r *http.Request) {
 		}
 		*t = at
 	}
+	if q.Get("date_from") == "" {
+		// Without date_from the simulator lists the last 31 days (generated
+		// data exists for every hour since 1970).
+		win.From = win.To.AddDate(0, 0, -31)
+	}
 	// date_to is inclusive of its second.
 	win.To = win.To.Add(time.Second)
 	limit := 10

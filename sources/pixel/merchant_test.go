@@ -170,3 +170,11 @@ func TestCanonicalizeMatchesPHP(t *testing.T) {
 		}
 	}
 }
+
+// httptestServer serves sim until the test ends and returns its URL.
+func httptestServer(t *testing.T, sim *pixel.Simulator) string {
+	t.Helper()
+	srv := httptest.NewServer(sim)
+	t.Cleanup(func() { srv.Close(); sim.Close() })
+	return srv.URL
+}

@@ -146,13 +146,15 @@ type Parser struct {
 	Now func() time.Time
 }
 
-// NewParser returns the parser for cfg: PIXEL_TZ and PIXEL_CURRENCY.
+// NewParser returns the parser for cfg: PIXEL_TZ, PIXEL_CURRENCY, and
+// PIXEL_MERCHANT_ID as the account of answers (they answer that merchant's
+// requests and name no merchant themselves).
 func NewParser(cfg sources.Config) (*Parser, error) {
 	zone, err := cfg.Zone()
 	if err != nil {
 		return nil, err
 	}
-	p := &Parser{Zone: zone}
+	p := &Parser{Zone: zone, Merchant: cfg.Get(EnvMerchantID)}
 	if c := cfg.Get(EnvCurrency); c != "" {
 		if p.Currency, err = sources.Currency(c); err != nil {
 			return nil, fmt.Errorf("pixel: %s: %w", EnvCurrency, err)

@@ -15,9 +15,9 @@ import (
 // All lists every provider in report order.
 var All = []*sources.Provider{
 	kopokopo.Provider,
+	pixel.Provider,
 	ikhokha.Provider,
 	kora.Provider,
-	pixel.Provider,
 }
 
 func init() {

@@ -44,6 +44,12 @@ lint: ## gofmt check and go vet
 bench: ## Run the Go benchmarks (figures go into BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m $(PKGS)
 
+.PHONY: bench-webhooks
+bench-webhooks: build ## Start `reconcile serve`, drive it with signed webhooks from another process (loopback), stop it
+	psql "$(TEST_DATABASE_URL)" -qc 'CREATE SCHEMA IF NOT EXISTS webhookload'
+	$(GO) run ./cmd/webhookload -serve $(BIN) -database-url "$(TEST_DATABASE_URL)&search_path=webhookload" \
+		-c $${CONCURRENCY:-4,16,64} -n $${WEBHOOKS:-20000} -duration 60s
+
 .PHONY: fuzz
 fuzz: ## Fuzz the money parser for FUZZTIME (default 30s)
 	$(GO) test -run '^$$' -fuzz FuzzParseMajor -fuzztime $${FUZZTIME:-30s} .

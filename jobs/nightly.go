@@ -50,7 +50,7 @@ func Yesterday(now time.Time, zone *time.Location) time.Time {
 }
 
 // RunDay pulls and reconciles one business day (a midnight in the run's zone).
-func (n *Nightly) RunDay(ctx context.Context, day time.Time) (RunResult, error) {
+func (n *Nightly) RunDay(ctx context.Context, day time.Time) (_ RunResult, err error) {
 	cfg := n.Run
 	if cfg.Zone == nil {
 		return RunResult{}, errors.New("nightly: no business zone")
@@ -72,7 +72,7 @@ func (n *Nightly) RunDay(ctx context.Context, day time.Time) (RunResult, error) 
 	if !ok {
 		return RunResult{}, ErrLocked
 	}
-	defer unlock()
+	defer releaseLock(unlock, "nightly "+start.Format(time.DateOnly), &err)
 	cfg.Window = reconcile.Window{From: start.UTC(), To: start.AddDate(0, 0, 1).UTC()}
 	cfg.OutDir = filepath.Join(n.OutRoot, start.Format(time.DateOnly))
 	grace := cfg.Grace

@@ -78,7 +78,7 @@ func PullProvider(ctx context.Context, st *store.Store, pp ProviderPull, w recon
 // Pull runs one provider's history pull over w under an advisory lock on the
 // provider, scope and window (ErrLocked if another process holds it), and
 // records it in the run history with its statistics and outcome.
-func Pull(ctx context.Context, st *store.Store, job sources.PullJob, w reconcile.Window) (sources.PullStats, error) {
+func Pull(ctx context.Context, st *store.Store, job sources.PullJob, w reconcile.Window) (_ sources.PullStats, err error) {
 	key := fmt.Sprintf("%s:%s:%s:%s", PullJobName, job.Provider, job.Scope, w)
 	unlock, ok, err := st.TryLock(ctx, key)
 	if err != nil {
@@ -87,7 +87,7 @@ func Pull(ctx context.Context, st *store.Store, job sources.PullJob, w reconcile
 	if !ok {
 		return sources.PullStats{}, ErrLocked
 	}
-	defer unlock()
+	defer releaseLock(unlock, "pull "+string(job.Provider), &err)
 	id, err := st.StartRun(ctx, PullJobName, key, w, map[string]any{"provider": job.Provider, "scope": job.Scope})
 	if err != nil {
 		return sources.PullStats{}, fmt.Errorf("pull %s: recording: %w", job.Provider, err)
@@ -109,7 +109,7 @@ func Pull(ctx context.Context, st *store.Store, job sources.PullJob, w reconcile
 // pending) under an advisory lock on the provider and window, and records
 // the round in the run history. References answered with a final status are
 // not listed again, so a re-run resumes with what is still open.
-func CheckStatuses(ctx context.Context, st *store.Store, job sources.StatusJob, w reconcile.Window) (sources.StatusStats, error) {
+func CheckStatuses(ctx context.Context, st *store.Store, job sources.StatusJob, w reconcile.Window) (_ sources.StatusStats, err error) {
 	key := fmt.Sprintf("%s:%s:%s", StatusJobName, job.Provider, w)
 	unlock, ok, err := st.TryLock(ctx, key)
 	if err != nil {
@@ -118,7 +118,7 @@ func CheckStatuses(ctx context.Context, st *store.Store, job sources.StatusJob, 
 	if !ok {
 		return sources.StatusStats{}, ErrLocked
 	}
-	defer unlock()
+	defer releaseLock(unlock, "status "+string(job.Provider), &err)
 	refs, err := st.StatusRefs(ctx, job.Provider, w)
 	if err != nil {
 		return sources.StatusStats{}, err
@@ -136,4 +136,14 @@ func CheckStatuses(ctx context.Context, st *store.Store, job sources.StatusJob, 
 		return stats, fmt.Errorf("status %s: recording the outcome: %w", job.Provider, err)
 	}
 	return stats, checkErr
+}
+
+// releaseLock releases an advisory lock and, when it turns out to have been
+// lost while the job ran (its connection dropped, so another process may
+// have done the same work), makes that the job's error unless it already
+// has one.
+func releaseLock(unlock func() error, what string, err *error) {
+	if uerr := unlock(); uerr != nil && *err == nil {
+		*err = fmt.Errorf("%s: %w", what, uerr)
+	}
 }

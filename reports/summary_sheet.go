@@ -517,7 +517,9 @@ func windowWords(o Options) string {
 	if from.IsZero() || to.IsZero() || o.Window.From.IsZero() {
 		return "Business time zone " + loc.String()
 	}
-	midnight := func(t time.Time) bool { return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 }
+	midnight := func(t time.Time) bool {
+		return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
+	}
 	if midnight(from) && midnight(to) {
 		last := to.AddDate(0, 0, -1)
 		if last.Equal(from) {

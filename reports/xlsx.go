@@ -59,6 +59,7 @@ const (
 // written; a closing line says the full list is in matches.csv.
 type XLSX struct {
 	o      Options
+	tmpDir string
 	f      *excelize.File
 	styles map[styleKey]int
 
@@ -101,6 +102,7 @@ func newXLSX(o Options, tmpDir string) (*XLSX, error) {
 	}
 	x := &XLSX{
 		o:      o,
+		tmpDir: tmpDir,
 		f:      excelize.NewFile(excelize.Options{TmpDir: tmpDir}),
 		styles: make(map[styleKey]int),
 		byKind: make(map[reconcile.DiscrepancyKind]int),
@@ -505,7 +507,7 @@ func (x *XLSX) Finish(w io.Writer, summary []reconcile.SummaryLine, settlements 
 	if err := x.finish(summary, settlements); err != nil {
 		return fmt.Errorf("report.xlsx: %w", err)
 	}
-	if err := x.f.Write(w); err != nil {
+	if err := x.writeCanonical(w); err != nil {
 		return fmt.Errorf("writing report.xlsx: %w", err)
 	}
 	return nil

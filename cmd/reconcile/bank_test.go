@@ -53,7 +53,7 @@ func TestBankImport(t *testing.T) {
 			kopo++
 		}
 	}
-	if kopo != 2 || len(lines) < 4 {
+	if kopo != 2 || len(lines) < 3 {
 		t.Fatalf("BankLines for 4 March: %+v", lines)
 	}
 

@@ -198,3 +198,69 @@ func TestImportPayloadShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestImportBytesPostgresCannotHoldAsText: lines holding what PostgreSQL
+// text or jsonb cannot (a \u0000 escape, a lone surrogate, an invalid UTF-8
+// byte, a number beyond numeric's range) are imported with their exact
+// bytes (doc NULL); a line whose transaction id holds a NUL is bad input,
+// named FILE:LINE, exit 2, nothing stored. Before raw_payloads.body was
+// bytea such a file exited 1 with a bare PostgreSQL error and no line.
+func TestImportBytesPostgresCannotHoldAsText(t *testing.T) {
+	t.Parallel()
+	line := func(id, lastName, note string) string {
+		return `{"topic":"buygoods_transaction_received","id":"e-` + id + `","created_at":"2026-03-02T10:43:20+03:00",` +
+			`"event":{"type":"Buygoods Transaction","resource":{"id":"tx-` + id + `","amount":"100.0","status":"Received",` +
+			`"system":"Lipa Na M-PESA","currency":"KES","reference":"R` + id + `","till_number":"000000",` +
+			`"sender_phone_number":"+254999999999","origination_time":"2026-03-02T10:43:19+03:00",` +
+			`"sender_last_name":"` + lastName + `","sender_first_name":"Jane"}},"note":` + note + `}`
+	}
+	odd := []string{
+		line("nul", "Doe", `"a\u0000b"`),
+		line("sur", `Doe\ud800`, `1`),
+		line("ff", "D\xffoe", "\"\xfe\""),
+		line("big", "Doe", `1e200000`),
+		line("plain", "Doe", `"ok"`),
+	}
+	dir := t.TempDir()
+	run := func(dbURL string, lines ...string) (int, string, string) {
+		path := filepath.Join(dir, "payloads.jsonl")
+		if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		code := execute(context.Background(), []string{"import", "--provider", "kopokopo", "--file", path,
+			"--database-url", dbURL, "--log-format", "json"}, &out, &errb)
+		return code, out.String(), errb.String()
+	}
+
+	dbURL := pgtest.URL(t)
+	db := sqlx.MustOpen("postgres", dbURL)
+	t.Cleanup(func() { db.Close() })
+	if code, out, errOut := run(dbURL, odd...); code != 0 || !strings.Contains(out, "5 payload(s) imported") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want 5 imported", code, out, errOut)
+	}
+	for i, l := range odd {
+		var docNull bool
+		if err := db.Get(&docNull, `SELECT doc IS NULL FROM raw_payloads WHERE body = $1`, []byte(l)); err != nil {
+			t.Errorf("line %d not stored byte for byte: %v", i+1, err)
+		} else if wantNull := i < 4; docNull != wantNull {
+			t.Errorf("line %d: doc NULL %v, want %v", i+1, docNull, wantNull)
+		}
+	}
+	if code, out, _ := run(dbURL, odd...); code != 0 || !strings.Contains(out, "0 payload(s) imported, 5 already stored") {
+		t.Errorf("re-import: exit %d, %q; want all already stored", code, out)
+	}
+
+	fresh := pgtest.URL(t)
+	code, _, errOut := run(fresh, line("a", "Doe", "1"), line(`x\u0000y`, "Doe", "1"), line("b", "Doe", "1"), `{"topic":`)
+	if code != 2 || !strings.Contains(errOut, "payloads.jsonl:2: kopokopo: malformed payload: payload dedup key: holds a NUL") ||
+		!strings.Contains(errOut, "payloads.jsonl:4: kopokopo: malformed payload: body") || !strings.Contains(errOut, "2 bad line(s)") {
+		t.Errorf("NUL in a transaction id: exit %d, stderr %q; want exit 2 naming lines 2 and 4", code, errOut)
+	}
+	fdb := sqlx.MustOpen("postgres", fresh)
+	defer fdb.Close()
+	var n int
+	if err := fdb.Get(&n, "SELECT count(*) FROM raw_payloads"); err != nil || n != 0 {
+		t.Errorf("after a refused file the store holds %d payloads (%v), want 0", n, err)
+	}
+}

@@ -1,29 +1,50 @@
 package main
 
 import (
+	"fmt"
+	"io/fs"
+	"slices"
 	"strings"
 	"testing"
+
+	schema "github.com/mizani/reconcile/sql"
 )
 
+// TestMigrateCommand walks the embedded migrations down one by one and up
+// again, as an operator would, then shows that any command migrates an empty
+// schema itself.
 func TestMigrateCommand(t *testing.T) {
 	t.Parallel()
 	c := newStoreCLI(t) // migrated already
-	steps := []struct {
+	files, err := fs.Glob(schema.Migrations, "migrations/*.sql")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("embedded migrations: %v %v", files, err)
+	}
+	slices.Sort(files)
+	type step struct {
 		args     []string
 		code     int
 		want     string
 		inStderr bool
-	}{
-		{[]string{"migrate"}, exitOK, "schema is up to date", false},
-		{[]string{"migrate", "status"}, exitOK, "00001  applied  00001_initial.sql", false},
-		{[]string{"migrate", "status"}, exitOK, "00002  applied  00002_stream_order.sql", false},
-		{[]string{"migrate", "down"}, exitOK, "rolled back migration 00002", false},
-		{[]string{"migrate", "status"}, exitOK, "00002  pending  00002_stream_order.sql", false},
-		{[]string{"migrate", "down"}, exitOK, "rolled back migration 00001", false},
-		{[]string{"migrate", "status"}, exitOK, "00001  pending  00001_initial.sql", false},
-		{[]string{"migrate", "up"}, exitOK, "applied migration 00001\napplied migration 00002", false},
-		{[]string{"migrate", "sideways"}, exitBadInput, `invalid argument "sideways"`, true},
 	}
+	steps := []step{{[]string{"migrate"}, exitOK, "schema is up to date", false}}
+	version := func(f string) string { return strings.TrimPrefix(f, "migrations/")[:5] }
+	for _, f := range files {
+		steps = append(steps, step{[]string{"migrate", "status"}, exitOK,
+			fmt.Sprintf("%s  applied  %s", version(f), strings.TrimPrefix(f, "migrations/")), false})
+	}
+	for i := len(files) - 1; i >= 0; i-- {
+		steps = append(steps,
+			step{[]string{"migrate", "down"}, exitOK, "rolled back migration " + version(files[i]), false},
+			step{[]string{"migrate", "status"}, exitOK, fmt.Sprintf("%s  pending  %s", version(files[i]), strings.TrimPrefix(files[i], "migrations/")), false})
+	}
+	var applied []string
+	for _, f := range files {
+		applied = append(applied, "applied migration "+version(f))
+	}
+	steps = append(steps,
+		step{[]string{"migrate", "up"}, exitOK, strings.Join(applied, "\n"), false},
+		step{[]string{"migrate", "sideways"}, exitBadInput, `invalid argument "sideways"`, true})
 	for _, s := range steps {
 		code, out, errs := c.run(s.args...)
 		got := out
@@ -35,7 +56,7 @@ func TestMigrateCommand(t *testing.T) {
 		}
 	}
 	// Any command migrates an empty database itself, and says so.
-	for range 2 {
+	for range files {
 		if code, _, _ := c.run("migrate", "down"); code != exitOK {
 			t.Fatal("down")
 		}

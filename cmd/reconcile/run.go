@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -187,12 +189,14 @@ func (a *app) run(cmd *cobra.Command, o runOptions) error {
 	defer st.Close()
 
 	progress := newProgress(a.stderr)
-	cfg.Logger, cfg.Progress = a.logger, progress.update
+	progress.describe(cfg)
+	cfg.Logger, cfg.Progress = progress.logger(a.logger), progress.update
 	res, err := jobs.Run(ctx, st, cfg)
 	progress.done()
 	if err != nil {
 		return err
 	}
+	warnIfEmpty(a.stderr, res)
 	printRunSummary(cmd.OutOrStdout(), cfg, res)
 	if o.failOnDiscrepancy && res.Discrepancies() > 0 {
 		return &exitError{code: exitDiscrepancy, err: fmt.Errorf("%d discrepancies", res.Discrepancies())}
@@ -200,18 +204,35 @@ func (a *app) run(cmd *cobra.Command, o runOptions) error {
 	return nil
 }
 
-// printRunSummary writes the short summary a person reads after a run.
+// printRunSummary writes the short summary a person reads after a run, in
+// words and business-zone dates: the window, what was read and found, each
+// kind of discrepancy, and per provider and currency the statement's
+// closing line (ledger total + differences = provider total).
 func printRunSummary(w io.Writer, cfg jobs.RunConfig, res jobs.RunResult) {
-	last := cfg.Window.To.Add(-time.Nanosecond).In(cfg.Zone)
-	fmt.Fprintf(w, "Run %d: %s to %s (%s)\n", res.RunID,
-		cfg.Window.From.In(cfg.Zone).Format(time.DateOnly), last.Format(time.DateOnly), cfg.Zone)
-	fmt.Fprintf(w, "  %d ledger entries, %d provider records: %d matched, %d discrepancies, %d needing no report here (failed, cancelled, not yet stale, or reported with another day)\n",
-		res.Stats.Ledger, res.Stats.Records, res.Stats.Matches, res.Discrepancies(), res.Stats.Quiet)
+	fmt.Fprintf(w, "Run %d: %s\n", res.RunID, windowWords(cfg.Window, cfg.Zone))
+	if runIsEmpty(res) {
+		fmt.Fprintf(w, "  %s\n", reports.EmptyNotice)
+	}
+	fmt.Fprintf(w, "  %s ledger %s and %s provider %s: %s matched, %s %s, %s needing no report here (failed, cancelled, not yet stale, or reported with another day)\n",
+		thousands(res.Stats.Ledger), plural(res.Stats.Ledger, "entry", "entries"),
+		thousands(res.Stats.Records), plural(res.Stats.Records, "record", "records"),
+		thousands(res.Stats.Matches), thousands(res.Discrepancies()), plural(res.Discrepancies(), "discrepancy", "discrepancies"),
+		thousands(res.Stats.Quiet))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, k := range reconcile.DiscrepancyKinds {
 		if n := res.ByKind[k]; n > 0 {
-			fmt.Fprintf(tw, "    %s\t%d\n", k, n)
+			fmt.Fprintf(tw, "    %s\t%s\n", k.Title(), thousands(n))
 		}
+	}
+	tw.Flush()
+	for _, l := range res.Summary {
+		if l.LedgerCount == 0 && l.ProviderCount == 0 && l.LedgerTotal == 0 && l.ProviderTotal == 0 && l.DiscrepancyTotal == 0 {
+			continue // settlement variances only
+		}
+		money := func(minor int64) string { return reconcile.Money{Minor: minor, Currency: l.Currency}.Human() }
+		fmt.Fprintf(tw, "  %s, %s:\tledger %s\t+ differences %s\t= provider %s\t(unexplained %s)\n",
+			l.Provider.DisplayName(), l.Currency, money(l.LedgerTotal), money(l.DiscrepancyTotal), money(l.ProviderTotal),
+			strings.TrimSuffix(money(l.Unexplained()), " "+string(l.Currency)))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "Reports in %s: %s\n", cfg.OutDir, strings.Join(res.Files, ", "))
@@ -220,17 +241,81 @@ func printRunSummary(w io.Writer, cfg jobs.RunConfig, res jobs.RunResult) {
 	}
 }
 
+// runIsEmpty reports whether a run read nothing at all in its window.
+func runIsEmpty(res jobs.RunResult) bool {
+	return res.Stats.Ledger == 0 && res.Stats.Records == 0 && res.Stats.Skipped == 0 && reports.IsEmpty(res.Summary, res.Settlements)
+}
+
+// warnIfEmpty says on w (stderr) that a run's window held nothing, so that
+// an empty report is never silent.
+func warnIfEmpty(w io.Writer, res jobs.RunResult) {
+	if runIsEmpty(res) {
+		fmt.Fprintf(w, "WARNING: %s\n", reports.EmptyNotice)
+	}
+}
+
+// windowWords is a run window in words: "2 March 2026 to 8 March 2026
+// (Africa/Nairobi)" for whole days, else its instants in the zone.
+func windowWords(w reconcile.Window, zone *time.Location) string {
+	from, to := w.From.In(zone), w.To.In(zone)
+	midnight := func(t time.Time) bool {
+		return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
+	}
+	if midnight(from) && midnight(to) {
+		last := to.AddDate(0, 0, -1)
+		if last.Equal(from) {
+			return fmt.Sprintf("%s (%s)", from.Format("Monday 2 January 2006"), zone)
+		}
+		return fmt.Sprintf("%s to %s (%s)", from.Format("2 January 2006"), last.Format("2 January 2006"), zone)
+	}
+	return fmt.Sprintf("%s to %s, not included (%s)", from.Format("2 January 2006 15:04"), to.Format("2 January 2006 15:04"), zone)
+}
+
+// thousands is n with thousands separators: "1,234,567".
+func thousands[N int | int64](n N) string {
+	s := strconv.FormatInt(int64(n), 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // progress shows how far a run has read, on a terminal only; logs carry the
-// structured progress otherwise.
+// structured progress otherwise. On a terminal, log lines pass through it
+// (logger) so that they never interleave with its line: it clears its line,
+// the log line is written, and it draws its line again below.
 type progress struct {
 	mu      sync.Mutex
 	w       io.Writer
 	on      bool
 	printed bool
+	what    string // "Reconciling 2 March 2026 to 8 March 2026 (Africa/Nairobi)"
+	last    jobs.Progress
 }
 
 func newProgress(w io.Writer) *progress {
-	return &progress{w: w, on: isTerminal(w) && os.Getenv("TERM") != "dumb"}
+	return &progress{w: w, on: isTerminal(w) && os.Getenv("TERM") != "dumb", what: "Reconciling"}
+}
+
+// describe names the run's window in the progress line.
+func (p *progress) describe(cfg jobs.RunConfig) {
+	p.what = "Reconciling " + windowWords(cfg.Window, cfg.Zone)
 }
 
 func (p *progress) update(pr jobs.Progress) {
@@ -239,7 +324,15 @@ func (p *progress) update(pr jobs.Progress) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "\rread %d ledger entries, %d provider records…", pr.Ledger, pr.Records)
+	p.last = pr
+	p.draw()
+}
+
+// draw writes the progress line; p.mu is held.
+func (p *progress) draw() {
+	fmt.Fprintf(p.w, "\r\033[K%s: read %s ledger %s and %s provider %s…", p.what,
+		thousands(p.last.Ledger), plural(int(p.last.Ledger), "entry", "entries"),
+		thousands(p.last.Records), plural(int(p.last.Records), "record", "records"))
 	p.printed = true
 }
 
@@ -248,7 +341,52 @@ func (p *progress) done() {
 	defer p.mu.Unlock()
 	if p.printed {
 		fmt.Fprint(p.w, "\r\033[K")
+		p.printed = false
 	}
+	p.on = false
+}
+
+// logger returns l writing through p on a terminal, so that a log line
+// clears the progress line first and the progress line is drawn again after
+// it; elsewhere l itself (JSON logs stay as they are).
+func (p *progress) logger(l *slog.Logger) *slog.Logger {
+	if !p.on || l == nil {
+		return l
+	}
+	return slog.New(progressHandler{h: l.Handler(), p: p})
+}
+
+// progressHandler is a slog.Handler that keeps log lines off the progress
+// line.
+type progressHandler struct {
+	h slog.Handler
+	p *progress
+}
+
+func (h progressHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.h.Enabled(ctx, l) }
+
+func (h progressHandler) Handle(ctx context.Context, r slog.Record) error {
+	p := h.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	redraw := p.printed
+	if redraw {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.printed = false
+	}
+	err := h.h.Handle(ctx, r)
+	if redraw && p.on {
+		p.draw()
+	}
+	return err
+}
+
+func (h progressHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return progressHandler{h: h.h.WithAttrs(as), p: h.p}
+}
+
+func (h progressHandler) WithGroup(name string) slog.Handler {
+	return progressHandler{h: h.h.WithGroup(name), p: h.p}
 }
 
 // parseFees reads --fee entries "provider[:method]=PERCENT[+FIXED]": PERCENT

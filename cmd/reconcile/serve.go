@@ -175,7 +175,7 @@ func newServeHandler(a *app, st *store.Store, reg *prometheus.Registry, provider
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := st.DB().PingContext(ctx); err != nil {
+		if err := st.Ping(ctx); err != nil {
 			a.logger.Error("health check failed", "err", err)
 			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
 			return

@@ -104,7 +104,10 @@ type Record struct {
 	// a Pixel transaction_ref.
 	ProviderRef string
 	// RelatedTxID links a reversal, refund or disbursement to the transaction
-	// it belongs to, when the provider says so.
+	// it belongs to, when the provider says so. On a payment with status
+	// reversed, RelatedTxID equal to TxID says the provider also reports the
+	// reversal as a record of its own (dated when it happened), so the
+	// payment's status alone must not be counted as a reversal.
 	RelatedTxID string
 	// Account is the till, merchant_id or entityID the money belongs to.
 	Account string

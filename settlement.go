@@ -19,15 +19,24 @@ type SettlementDay struct {
 	// NetExpected = Gross − Fees − Reversals − Payouts.
 	NetExpected int64
 	Settled     int64
-	// Variance = Settled − what the settlement owed: the net of the days
-	// since the previous settlement, up to the end of the day before (T+1,
-	// the default) or of Day (same-day settlement). It is zero on a day
-	// without a settlement: what is owed then is still in Unsettled.
+	// Variance = Settled − what the settlement owed (negative = short): the
+	// net of the days since the previous settlement, up to the end of the
+	// day before (T+1, the default) or of Day (same-day settlement), plus
+	// the part of an earlier shortfall it paid back (Recovered). It is zero
+	// on a day without a settlement: what is owed then is in Unsettled.
 	Variance int64
-	// Unsettled is what the next settlement owes at the end of Day: the net
-	// of the days since the last settlement. A shortfall is not carried in
-	// it; it is reported once, as that settlement's Variance.
+	// Unsettled is the provider's running balance owed at the end of Day:
+	// the net of the days since the last settlement plus any shortfall not
+	// yet paid back (less any overpayment not yet recouped). A shortfall is
+	// reported once, as its settlement's Variance, and carried here until
+	// paid.
 	Unsettled int64
+	// Recovered is the part of Settled that paid back an earlier shortfall
+	// (negative: the part of an earlier overpayment the provider kept back);
+	// it is in what the settlement owed, not in Variance. RecoveredFrom is
+	// the day of the oldest settlement whose shortfall it paid back.
+	Recovered     int64
+	RecoveredFrom time.Time
 }
 
 // BridgeStep is one step of a summary line's bridge from the ledger total to

@@ -24,6 +24,12 @@ const RunJob = "run"
 // week, so that a provider settling weekly, or on weekdays only, is seen.
 const DefaultSettlementLookBack = 7 * 24 * time.Hour
 
+// LeastSettlementLookBack, as RunConfig.SettlementLookBack, asks for the
+// least look-back: the settlement report reads back no further than the
+// matcher does (the look-around, or --stale-after if longer). The CLI's
+// --settlement-look-back 0 means it.
+const LeastSettlementLookBack time.Duration = -1
+
 // ErrLocked is returned when another process is already running the same job
 // over the same window.
 var ErrLocked = errors.New("the same job is already running for this window")
@@ -54,15 +60,24 @@ type RunConfig struct {
 	OutDir string
 	// Formats selects CSV, XLSX or both (default both).
 	Formats reports.Format
-	// Grace is the look-around on both sides of the window (default 24h).
+	// Grace is the look-around on both sides of the window (zero means the
+	// default, 24h; the command line refuses zero). The run reads both sides
+	// over the matcher's ReadWindow: 2×Grace + 2×Tolerance either side.
 	Grace time.Duration
 	// SettlementLookBack is how far before the window the settlement report
-	// reads records (default 7 days, never less than Grace or StaleAfter),
-	// to find the last settlement before the window: what the window's
-	// first settlement owes is the net of the days since then.
+	// reads records (zero: DefaultSettlementLookBack, 7 days;
+	// LeastSettlementLookBack: the least; never less than Grace or
+	// StaleAfter), to find the last settlement before the window: what the
+	// window's first settlement owes is the net of the days since then. The
+	// run records, and the reports print, the look-back used.
 	SettlementLookBack time.Duration
+	// BankLagDays is how many days after a settlement its bank credit may
+	// be value-dated (see matchers.SettlementConfig; default
+	// matchers.DefaultBankLagDays).
+	BankLagDays int
 	// HeuristicProviders, Tolerance and StaleAfter configure the matcher
-	// (see matchers.Config).
+	// (see matchers.Config); a zero Tolerance or StaleAfter means the
+	// matcher's default, and the run records the value it used.
 	HeuristicProviders []reconcile.Provider
 	Tolerance          time.Duration
 	StaleAfter         time.Duration
@@ -144,6 +159,16 @@ func (c *RunConfig) validate() error {
 	c.Grace = cmp.Or(c.Grace, matchers.DefaultGrace)
 	c.Tolerance = cmp.Or(c.Tolerance, matchers.DefaultTolerance)
 	c.StaleAfter = cmp.Or(c.StaleAfter, matchers.DefaultStaleAfter)
+	if c.SettlementLookBack == LeastSettlementLookBack {
+		c.SettlementLookBack = c.readBack()
+	}
+	if c.SettlementLookBack < 0 {
+		return fmt.Errorf("run: settlement look-back %s is negative", c.SettlementLookBack)
+	}
+	if c.BankLagDays < 0 {
+		return fmt.Errorf("run: bank lag %d days is negative", c.BankLagDays)
+	}
+	c.BankLagDays = cmp.Or(c.BankLagDays, matchers.DefaultBankLagDays)
 	c.SettlementLookBack = max(cmp.Or(c.SettlementLookBack, DefaultSettlementLookBack), c.readBack())
 	if c.AsOf.IsZero() {
 		c.AsOf = c.Window.To
@@ -158,10 +183,27 @@ func (c *RunConfig) validate() error {
 	return nil
 }
 
-// readBack is how far before the window both sides are read: the
-// look-around, or further when --stale-after is longer, so that an item
-// which becomes stale inside the window is seen.
-func (c *RunConfig) readBack() time.Duration { return max(c.Grace, c.StaleAfter) }
+// settlementFrom is where the settlement report reads from: twice the
+// look-back before the window, so that each settlement of the look-back is
+// judged on the days before it too (matchers.SettlementConfig.LoadedFrom).
+func (c *RunConfig) settlementFrom() time.Time {
+	return c.Window.From.Add(-2 * c.SettlementLookBack)
+}
+
+// readBack is how far before the window both sides are read: the matcher's
+// read window (matchers.Config.ReadWindow), or further when --stale-after is
+// longer, so that an item which becomes stale inside the window is seen.
+func (c *RunConfig) readBack() time.Duration {
+	return max(c.Window.From.Sub(c.matcherConfig().ReadWindow().From), c.StaleAfter)
+}
+
+// matcherConfig is the matcher's configuration of the run.
+func (c *RunConfig) matcherConfig() matchers.Config {
+	return matchers.Config{
+		Window: c.Window, Grace: c.Grace, HeuristicProviders: c.HeuristicProviders,
+		Tolerance: c.Tolerance, StaleAfter: c.StaleAfter, Now: c.AsOf,
+	}
+}
 
 // lockKey names the advisory lock of a run over the same window and
 // providers. Runs that do the same work share it: the providers are sorted
@@ -214,8 +256,8 @@ func Run(ctx context.Context, st *store.Store, cfg RunConfig) (RunResult, error)
 		"heuristic_providers": cfg.HeuristicProviders, "tolerance": cfg.Tolerance.String(),
 		"stale_after": cfg.StaleAfter.String(), "fees": cfg.Fees, "rounding": cfg.Rounding,
 		"settlement_tolerance": cfg.SettlementTolerance, "same_day_settlement": cfg.SameDaySettlement,
-		"settlement_look_back": cfg.SettlementLookBack.String(),
-		"xlsx_max_matches":     cfg.XLSXMaxMatches, "warnings": cfg.Warnings,
+		"settlement_look_back": cfg.SettlementLookBack.String(), "bank_lag_days": cfg.BankLagDays,
+		"xlsx_max_matches": cfg.XLSXMaxMatches, "warnings": cfg.Warnings,
 	}
 	runID, err := st.StartRun(ctx, RunJob, lock, cfg.Window, params)
 	if err != nil {
@@ -264,12 +306,16 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig, held *store.Lock) 
 	settle, err := matchers.NewSettlement(matchers.SettlementConfig{
 		Window: cfg.Window, Zone: cfg.Zone, Fees: cfg.Fees, Rounding: cfg.Rounding,
 		Tolerance: cfg.SettlementTolerance, SameDay: cfg.SameDaySettlement, PerCompany: cfg.PerCompany,
-		LoadedFrom: cfg.Window.From.Add(-cfg.SettlementLookBack),
+		LoadedFrom: cfg.settlementFrom(), LookBack: cfg.SettlementLookBack, BankLagDays: cfg.BankLagDays,
 	})
 	if err != nil {
 		return res, fmt.Errorf("run: %w", err)
 	}
-	bank, err := st.BankLines(ctx, cfg.Window.Grow(cfg.Grace))
+	// The bank check pairs the look-back's settlements with their credits,
+	// which may come up to the bank lag after them, and looks that far
+	// past a credit for the statements' reach.
+	bank, err := st.BankLines(ctx, reconcile.Window{From: cfg.settlementFrom(),
+		To: cfg.Window.To.Add(time.Duration(2*cfg.BankLagDays+1) * 24 * time.Hour)})
 	if err != nil {
 		return res, fmt.Errorf("run: reading bank lines: %w", err)
 	}
@@ -298,9 +344,9 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig, held *store.Lock) 
 
 	// Before the look-around, the settlement report alone reads back to the
 	// last settlement.
-	if cfg.SettlementLookBack > cfg.readBack() {
+	if from := cfg.settlementFrom(); from.Before(cfg.Window.From.Add(-cfg.readBack())) {
 		back := store.Filter{Providers: cfg.Providers, Window: reconcile.Window{
-			From: cfg.Window.From.Add(-cfg.SettlementLookBack), To: cfg.Window.From.Add(-cfg.readBack())}}
+			From: from, To: cfg.Window.From.Add(-cfg.readBack())}}
 		for r, err := range st.Records(ctx, back) {
 			if err != nil {
 				return res, fmt.Errorf("run: reading the settlement look-back: %w", err)
@@ -310,7 +356,11 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig, held *store.Lock) 
 			}
 		}
 	}
-	read := cfg.Window.Grow(cfg.Grace)
+	mcfg := cfg.matcherConfig()
+	// A reversal of a payment before the window read is judged against
+	// the payment as stored, so that every run judges it alike.
+	mcfg.Payment = st.PaymentByTxID
+	read := mcfg.ReadWindow()
 	read.From = cfg.Window.From.Add(-cfg.readBack())
 	filter := store.Filter{Window: read, Providers: cfg.Providers}
 	meter := newMeter(cfg.Progress, log)
@@ -328,10 +378,7 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig, held *store.Lock) 
 
 	start := time.Now()
 	log.Info("matching", "window", cfg.Window.String(), "providers", cfg.Providers, "out", cfg.OutDir)
-	res.Stats, err = matchers.Match(ctx, matchers.Config{
-		Window: cfg.Window, Grace: cfg.Grace, HeuristicProviders: cfg.HeuristicProviders,
-		Tolerance: cfg.Tolerance, StaleAfter: cfg.StaleAfter, Now: cfg.AsOf,
-	}, ledger, records, out)
+	res.Stats, err = matchers.Match(ctx, mcfg, ledger, records, out)
 	if err != nil {
 		return res, fmt.Errorf("run: matching: %w", err)
 	}
@@ -391,6 +438,8 @@ func runFacts(cfg RunConfig) []reports.Fact {
 	return append(facts,
 		reports.Fact{Label: "Look-around (grace)", Value: cfg.Grace.String()},
 		reports.Fact{Label: "Settlement tolerance (minor units)", Value: fmt.Sprint(cfg.SettlementTolerance)},
+		reports.Fact{Label: "Settlement look-back", Value: cfg.SettlementLookBack.String()},
+		reports.Fact{Label: "Bank credit lag (days after a settlement)", Value: fmt.Sprint(cfg.BankLagDays)},
 		reports.Fact{Label: "Totals", Value: "net for the merchant: money in counts positive, payouts and reversals negative"},
 		reports.Fact{Label: "Counts", Value: "ledger and provider counts cover every item of the window, failed and pending ones too; totals only what says money moved"},
 	)

@@ -2,11 +2,14 @@
 // (SPEC §6), and accumulates the settlement (§7) and summary (§11) reports.
 //
 // Matching is a time-ordered sliding-window join over two streams, each
-// ordered by (occurred_at, id): the two are merged by time, items waiting for
-// a counterpart are indexed by their keys in hash maps, and an item is
-// finalized once the stream has moved past its own time plus the grace and
-// tolerance. Memory is bounded by the number of items inside that span, not
-// by the length of the streams. The package does no I/O.
+// ordered by occurred_at (items of one instant are taken in the order of
+// stable keys, never of their ids): the two are merged by time, items
+// waiting for a counterpart are indexed by their keys in hash maps, a record
+// chooses its ledger entry once the stream is Grace past it, and an item is
+// finalized once the stream has moved past its own time plus 2×Grace +
+// 2×Tolerance. Memory is bounded by the number of items inside that span,
+// not by the length of the streams. The package does no I/O of its own
+// (Config.Payment is the caller's).
 package matchers
 
 import (
@@ -18,7 +21,9 @@ import (
 	"iter"
 	"math"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/mizani/reconcile"
 )
@@ -54,8 +59,10 @@ type Config struct {
 	// are reported.
 	Window reconcile.Window
 	// Grace is the greatest time between a ledger entry and a provider
-	// record that match by reference (default DefaultGrace). The input
-	// streams must cover Window.Grow(Grace).
+	// record that match by reference (default DefaultGrace), and between a
+	// payment and a reversal reported with it. The input streams must cover
+	// ReadWindow() for the runs of consecutive windows to add up to the run
+	// of their union.
 	Grace time.Duration
 	// HeuristicProviders are the providers whose leftovers go through pass
 	// 2: matching by amount, currency, phone and time (e.g. Kopo Kopo tills).
@@ -69,12 +76,32 @@ type Config struct {
 	// Now is the instant staleness is measured at. Required: the matcher
 	// never reads the clock, so a re-run gives the same answer.
 	Now time.Time
+	// Payment, when set, finds the payment or payout of provider p with
+	// transaction id tx wherever it lies (the run job asks the store): a
+	// reversal too long after its payment to be reported with it (see
+	// Match) is then judged against it, whatever the window read. found is
+	// false when there is none. Without it, such a payment is known only if
+	// it is among the records read.
+	Payment func(ctx context.Context, p reconcile.Provider, tx string) (r reconcile.Record, found bool, err error)
 }
 
-// LookAround is the span the input streams must cover: Window grown by
-// Grace (or DefaultGrace) on both sides.
+// LookAround is Window grown by Grace (or DefaultGrace) on both sides: the
+// least the input streams must cover for a pair across midnight to be
+// matched. ReadWindow is what they should cover.
 func (c Config) LookAround() reconcile.Window {
 	return c.Window.Grow(cmp.Or(c.Grace, DefaultGrace))
+}
+
+// ReadWindow is the span both input streams should cover: Window grown by
+// 2×Grace + 2×Tolerance (defaults applied). Every decision about an item of
+// the window depends on items within that span only — the records within
+// Grace of a ledger entry, the ledger entries those records could join
+// instead (Grace further), and pass 2's candidates of candidates — so a run
+// over the window gives the answers a run over any larger span gives for
+// it, and daily runs add up to the range run.
+func (c Config) ReadWindow() reconcile.Window {
+	g, t := cmp.Or(c.Grace, DefaultGrace), cmp.Or(c.Tolerance, DefaultTolerance)
+	return c.Window.Grow(2*g + 2*min(t, g))
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -120,23 +147,42 @@ type Stats struct {
 // and discrepancy to out, in order of each report's anchor — the ledger
 // entry when there is one, else the first record — as the anchors appear in
 // the merged input: by occurred_at, then ledger entries before records at the
-// same instant, then input order. A ledger entry's duplicate payments follow
-// its match. The same input therefore always yields the same sequence.
+// same instant, then by stable keys (see below), never by input order. A
+// ledger entry's duplicate payments follow its match. The same items
+// therefore always yield the same sequence, whatever order items of the same
+// instant arrive in.
 //
-// Both streams must be ordered by occurred_at (then id) and cover
-// cfg.LookAround(); an out-of-order item is an error. A match or discrepancy
-// is reported when its anchor lies inside the window: a pair across
-// midnight is matched, not reported missing, and reported once, in the
-// window of its ledger entry, so consecutive windows add up to their union.
+// Both streams must be ordered by occurred_at and should cover
+// cfg.ReadWindow(); an out-of-order item is an error. Items of the same
+// instant are taken in the order of stable keys: ledger entries by
+// provider, direction, reference, provider reference, then their other
+// fields; records by provider, kind (payments and payouts before reversals),
+// transaction id, merchant reference, provider reference, then their other
+// fields. A match or discrepancy is reported when its anchor lies inside the
+// window: a pair across midnight is matched, not reported missing, and
+// reported once, in the window of its ledger entry, so consecutive windows
+// add up to their union. References are compared normalized (NormalizeRef).
 // The rules are those of SPEC §6:
 //
-//   - Pass 1 joins a ledger entry to records of the same provider and
-//     direction whose merchant reference equals its reference, or whose
-//     provider reference equals its reference or provider reference, within
-//     Grace of each other. Several succeeded records whose amounts sum to the
-//     ledger amount are one match; any other extra succeeded record is a
-//     duplicate_payment (naming the ledger entry, which its match reports).
-//     Failed or pending attempts beside a succeeded record are not reported.
+//   - Pass 1 joins each record to one ledger entry of the same provider and
+//     direction, within Grace of it, by the first of these that finds one:
+//     the ledger reference equals the record's merchant reference; the
+//     ledger reference equals its provider reference; the ledger provider
+//     reference equals its provider reference. Among several entries found
+//     the same way, the earliest wins (then the smaller reference). A record
+//     joins once every entry within Grace of it has been seen, so the
+//     merchant reference wins whatever order the items arrive in.
+//   - Several succeeded records of one ledger entry whose amounts sum to the
+//     ledger amount are one match: one record of exactly that amount, else
+//     the fewest records that sum to it (searched among the first
+//     MaxGroupSearch partial payments; the earliest such set when several
+//     do). Any other succeeded record is a duplicate_payment (naming the
+//     ledger entry, which its match reports). When no set sums to it, the
+//     partial payments (those below the ledger amount) whose total comes
+//     closest to it from below are one amount_mismatch for the real
+//     shortfall. Failed or pending attempts beside a succeeded record are not
+//     reported. Amounts are summed with overflow checks: a sum beyond int64
+//     is never a match, and an amount to report that overflows is an error.
 //   - A joined pair is judged on currency, then amount (Difference = provider
 //     − ledger, set for amount_mismatch and settlement_variance only), then
 //     status: paid or refunded against succeeded is consistent, pending,
@@ -144,19 +190,24 @@ type Stats struct {
 //     did not succeed — is a status_mismatch. A record whose amount was not
 //     reported matches on reference and status alone (its AmountKnown is
 //     false; so is a discrepancy's ProviderAmountKnown).
-//   - Reversal records join the payment they reverse (RelatedTxID) when it
-//     was seen no more than Grace + 2×Tolerance earlier. A reversed payment
-//     is a `reversed` discrepancy, unless the ledger says refunded: then the
+//   - A reversal record is reported with the payment it reverses
+//     (RelatedTxID) when it comes no more than Grace after that payment and
+//     after the anchor of the payment's report. A reversed payment is a
+//     `reversed` discrepancy, unless the ledger says refunded: then the
 //     payment and its reversal are a consistent match (Records lists the
 //     payment, then its reversals). A ledger entry saying refunded whose
-//     payment was not reversed is a status_mismatch. A reversal of a payment
-//     not in the streams is a `reversed` discrepancy of its own.
-//   - Pass 2 (HeuristicProviders only) pairs a paid ledger entry and a
-//     succeeded record left over by pass 1 with the same amount, currency and
-//     phone (when both have one) within Tolerance, when each is the other's
-//     only candidate. Ties are never guessed: a ledger entry with several
-//     candidates is a missing_in_provider listing them in Records, a record
-//     with several is a missing_in_ledger naming them in Detail.
+//     payment was not reversed is a status_mismatch. A later reversal is
+//     judged alone, against its payment as the stream or cfg.Payment finds
+//     it: nothing to report when the payment's own status says reversed (its
+//     report says so) or it never succeeded; else a `reversed` discrepancy
+//     of its own, as is a reversal of a payment found nowhere.
+//   - Pass 2 (HeuristicProviders only) pairs a paid or refunded ledger entry
+//     and a received (succeeded or reversed) record left over by pass 1 with
+//     the same amount, currency and phone (when both have one) within
+//     Tolerance, when each is the other's only candidate. Ties are never
+//     guessed: a ledger entry with several candidates is a
+//     missing_in_provider listing them in Records, a record with several is a
+//     missing_in_ledger naming them in Detail.
 //   - Left alone, a paid or refunded ledger entry is missing_in_provider and
 //     a succeeded record missing_in_ledger; a record pending for longer than
 //     StaleAfter at Now is a status_mismatch ("still pending after N hours");
@@ -167,59 +218,184 @@ func Match(ctx context.Context, cfg Config, ledger iter.Seq2[reconcile.LedgerEnt
 	if err != nil {
 		return Stats{}, err
 	}
-	e := newEngine(cfg, out)
+	e := newEngine(ctx, cfg, out)
 
+	nextLed, stopLed := iter.Pull2(ledger)
+	defer stopLed()
 	nextRec, stopRec := iter.Pull2(records)
 	defer stopRec()
 	var (
-		rec     reconcile.Record
-		haveRec bool
-		recErr  error
+		l            reconcile.LedgerEntry
+		rec          reconcile.Record
+		haveL, haveR bool
+		lErr, rErr   error
+		lbuf         []reconcile.LedgerEntry
+		rbuf         []reconcile.Record
 	)
-	advance := func() {
-		rec, recErr, haveRec = nextRec()
-		if haveRec && recErr != nil {
-			haveRec = false
+	advanceL := func() {
+		l, lErr, haveL = nextLed()
+		if haveL && lErr != nil {
+			haveL = false
 		}
 	}
-	advance()
+	advanceR := func() {
+		rec, rErr, haveR = nextRec()
+		if haveR && rErr != nil {
+			haveR = false
+		}
+	}
+	advanceL()
+	advanceR()
 	n := 0
-	for l, err := range ledger {
-		if err != nil {
-			return e.stats, fmt.Errorf("reading ledger: %w", err)
+	for {
+		if lErr != nil {
+			return e.stats, fmt.Errorf("reading ledger: %w", lErr)
 		}
-		for haveRec && rec.OccurredAt.Before(l.OccurredAt) {
-			if err := e.addRecord(rec); err != nil {
-				return e.stats, err
+		if rErr != nil {
+			return e.stats, fmt.Errorf("reading provider records: %w", rErr)
+		}
+		if !haveL && !haveR {
+			break
+		}
+		// Take every item of the next instant from one stream — ledger
+		// entries first at equal times — and add them in key order.
+		if haveL && (!haveR || !rec.OccurredAt.Before(l.OccurredAt)) {
+			t := l.OccurredAt
+			lbuf = lbuf[:0]
+			for haveL && l.OccurredAt.Equal(t) {
+				lbuf = append(lbuf, l)
+				advanceL()
 			}
-			advance()
+			if len(lbuf) > 1 {
+				slices.SortStableFunc(lbuf, compareLedger)
+			}
+			for i := range lbuf {
+				if err := e.addLedger(lbuf[i]); err != nil {
+					return e.stats, err
+				}
+			}
+			n += len(lbuf)
+		} else {
+			t := rec.OccurredAt
+			rbuf = rbuf[:0]
+			for haveR && rec.OccurredAt.Equal(t) {
+				rbuf = append(rbuf, rec)
+				advanceR()
+			}
+			if len(rbuf) > 1 {
+				slices.SortStableFunc(rbuf, compareRecord)
+			}
+			for i := range rbuf {
+				if err := e.addRecord(rbuf[i]); err != nil {
+					return e.stats, err
+				}
+			}
+			n += len(rbuf)
 		}
-		if recErr != nil {
-			return e.stats, fmt.Errorf("reading provider records: %w", recErr)
+		if n >= 4096 {
+			n = 0
+			if ctx.Err() != nil {
+				return e.stats, ctx.Err()
+			}
 		}
-		if err := e.addLedger(l); err != nil {
-			return e.stats, err
-		}
-		if n++; n%4096 == 0 && ctx.Err() != nil {
-			return e.stats, ctx.Err()
-		}
-	}
-	for haveRec {
-		if err := e.addRecord(rec); err != nil {
-			return e.stats, err
-		}
-		advance()
-		if n++; n%4096 == 0 && ctx.Err() != nil {
-			return e.stats, ctx.Err()
-		}
-	}
-	if recErr != nil {
-		return e.stats, fmt.Errorf("reading provider records: %w", recErr)
 	}
 	if err := e.flush(); err != nil {
 		return e.stats, err
 	}
 	return e.stats, nil
+}
+
+// compareLedger orders ledger entries of the same instant by stable keys,
+// so that the order they were stored in (their ids) changes no answer.
+func compareLedger(a, b reconcile.LedgerEntry) int {
+	return cmp.Or(
+		cmp.Compare(a.Provider, b.Provider),
+		cmp.Compare(a.Direction, b.Direction),
+		cmp.Compare(NormalizeRef(a.Reference), NormalizeRef(b.Reference)),
+		cmp.Compare(NormalizeRef(a.ProviderReference), NormalizeRef(b.ProviderReference)),
+		cmp.Compare(a.Amount.Currency, b.Amount.Currency),
+		cmp.Compare(a.Amount.Minor, b.Amount.Minor),
+		cmp.Compare(a.Status, b.Status),
+		cmp.Compare(a.Account, b.Account),
+		cmp.Compare(a.CustomerPhone, b.CustomerPhone),
+		cmp.Compare(a.Reference, b.Reference),
+		cmp.Compare(a.ProviderReference, b.ProviderReference),
+		cmp.Compare(a.Description, b.Description),
+	)
+}
+
+// kindRank orders record kinds at the same instant: a payment before the
+// reversal of it.
+func kindRank(k reconcile.Kind) int {
+	switch k {
+	case reconcile.KindPayment:
+		return 0
+	case reconcile.KindPayout:
+		return 1
+	case reconcile.KindReversal:
+		return 2
+	case reconcile.KindSettlement:
+		return 3
+	case reconcile.KindFee:
+		return 4
+	}
+	return 5
+}
+
+// compareRecord orders records of the same instant by stable keys: the
+// provider's transaction id and references first, never the order they
+// were stored in.
+func compareRecord(a, b reconcile.Record) int {
+	return cmp.Or(
+		cmp.Compare(a.Provider, b.Provider),
+		cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)),
+		cmp.Compare(a.Kind, b.Kind),
+		cmp.Compare(a.TxID, b.TxID),
+		cmp.Compare(NormalizeRef(a.MerchantRef), NormalizeRef(b.MerchantRef)),
+		cmp.Compare(NormalizeRef(a.ProviderRef), NormalizeRef(b.ProviderRef)),
+		cmp.Compare(a.RelatedTxID, b.RelatedTxID),
+		cmp.Compare(a.Status.Precedence(), b.Status.Precedence()),
+		cmp.Compare(a.Status, b.Status),
+		boolCompare(a.AmountKnown, b.AmountKnown),
+		cmp.Compare(a.Amount.Currency, b.Amount.Currency),
+		cmp.Compare(a.Amount.Minor, b.Amount.Minor),
+		cmp.Compare(a.AmountSent, b.AmountSent),
+		cmp.Compare(a.Account, b.Account),
+		cmp.Compare(a.Counterparty, b.Counterparty),
+		cmp.Compare(a.MerchantRef, b.MerchantRef),
+		cmp.Compare(a.ProviderRef, b.ProviderRef),
+		cmp.Compare(a.Source, b.Source),
+	)
+}
+
+func boolCompare(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
+// NormalizeRef is a reference as the matcher compares it: with leading and
+// trailing white space (Unicode) and invisible format characters (zero-width
+// space, joiners, word joiner, byte-order mark) removed. Nothing else
+// changes: references are case-sensitive, and inner spaces count. The same
+// normalization applies to ledger references and provider references and
+// to records' merchant and provider references; reports show them as
+// received.
+func NormalizeRef(s string) string {
+	if s == "" || (s[0] > ' ' && s[0] < 0x7f && s[len(s)-1] > ' ' && s[len(s)-1] < 0x7f) {
+		return s // the common case: nothing to trim
+	}
+	return strings.TrimFunc(s, func(r rune) bool {
+		switch r {
+		case '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff':
+			return true
+		}
+		return unicode.IsSpace(r)
+	})
 }
 
 // Tap returns seq with f called on every item as it passes, so that one
@@ -267,6 +443,9 @@ type recordNode struct {
 	// payment a reversal record joined.
 	reversals  []*recordNode
 	reversalOf *recordNode
+	// lateOf is the payment a reversal names when it came too late to be
+	// reported with it (see trimReversals), for the reversal's own report.
+	lateOf *recordNode
 	// sameTx is the payment indexed before it under the same hash (txIndex).
 	sameTx *recordNode
 	// mSlot and pSlot are the slots the record waits in, under its
@@ -286,13 +465,15 @@ type queued struct {
 }
 
 type engine struct {
+	ctx   context.Context
 	cfg   Config
 	out   Output
 	unrep UnreportedOutput // out, if it hears of unreported items; else nil
 	stats Stats
-	// hold is how long after its own time an item is finalized: by then no
-	// record can join it by reference (Grace), and every heuristic candidate
-	// of it and of its candidates has been joined or left over (2×Tolerance).
+	// hold is how long after its own time an item is finalized: by then
+	// every record within Grace of it has chosen its ledger entry (which
+	// needs the entries Grace further), and every heuristic candidate of it
+	// and of its candidates has been joined or left over (2×Tolerance).
 	hold       time.Duration
 	now        time.Time
 	lastLedger time.Time
@@ -300,8 +481,12 @@ type engine struct {
 
 	queue []queued
 	head  int
+	// decided is the queue position of the next record to join by its
+	// provider reference: records more than Grace old have seen every
+	// ledger entry they could join (see decide).
+	decided int
 	// offered is the queue position of the next item to offer to pass 2:
-	// items offered are those more than Grace old, whose reference joins
+	// items offered are those more than 2×Grace old, whose reference joins
 	// are all known (see offer).
 	offered int
 
@@ -315,13 +500,14 @@ type engine struct {
 	records     slab[reconcile.Record]
 }
 
-func newEngine(cfg Config, out Output) *engine {
+func newEngine(ctx context.Context, cfg Config, out Output) *engine {
 	unrep, _ := out.(UnreportedOutput)
 	return &engine{
+		ctx:   ctx,
 		cfg:   cfg,
 		out:   out,
 		unrep: unrep,
-		hold:  cfg.Grace + 2*cfg.Tolerance,
+		hold:  2*cfg.Grace + 2*cfg.Tolerance,
 		slots: newSlotIndex(),
 		txs:   txIndex{seed: maphash.MakeSeed(), span: cfg.Grace + 2*cfg.Tolerance},
 		heur:  newHeuristics(cfg),
@@ -349,24 +535,18 @@ func (e *engine) addLedger(l reconcile.LedgerEntry) error {
 	if n.inWindow {
 		e.stats.Ledger++
 	}
-	// Claim the records that arrived first, and wait for the others.
 	pd := e.ids.id(l.Provider, l.Direction)
-	if l.Reference != "" {
-		// Take the slot before claiming, so that it is not released when the
-		// last waiting record leaves it.
-		s := e.slots.take(key{l.Reference, pd})
-		if s.ledger == nil {
-			s.ledger, n.refSlot = n, s
-		}
+	if ref := NormalizeRef(l.Reference); ref != "" {
+		s := e.slots.take(key{ref, pd})
+		s.ledgers, n.refSlot = append(s.ledgers, n), s
+		// A record waiting under this merchant reference found no earlier
+		// entry with it within Grace (it would have joined it), so this
+		// one is the earliest: the record is its.
 		e.claim(n, s.byMerchant)
-		e.claim(n, s.byProvider)
 	}
-	if l.ProviderReference != "" {
-		s := e.slots.take(key{l.ProviderReference, pd})
-		if s.ledgerProv == nil {
-			s.ledgerProv, n.provSlot = n, s
-		}
-		e.claim(n, s.byProvider)
+	if ref := NormalizeRef(l.ProviderReference); ref != "" {
+		s := e.slots.take(key{ref, pd})
+		s.ledgersProv, n.provSlot = append(s.ledgersProv, n), s
 	}
 	e.push(queued{at: l.OccurredAt.UnixNano(), l: n})
 	return nil
@@ -423,9 +603,13 @@ func (e *engine) addRecord(r reconcile.Record) error {
 	}
 	if r.Kind == reconcile.KindReversal {
 		if r.RelatedTxID != "" {
-			if orig := e.txs.get(r.Provider, r.RelatedTxID); orig != nil && !orig.done {
-				n.reversalOf = orig
-				orig.reversals = append(orig.reversals, n)
+			if orig := e.txs.get(r.Provider, r.RelatedTxID); orig != nil {
+				if !orig.done && r.OccurredAt.Sub(orig.r.OccurredAt) <= e.cfg.Grace {
+					n.reversalOf = orig
+					orig.reversals = append(orig.reversals, n)
+				} else {
+					n.lateOf = orig
+				}
 			}
 		}
 		e.push(queued{at: r.OccurredAt.UnixNano(), r: n})
@@ -439,44 +623,77 @@ func (e *engine) addRecord(r reconcile.Record) error {
 	return nil
 }
 
-// placeRecord joins n to the waiting ledger entry it matches by reference —
-// trying in turn ledger reference = merchant reference, ledger reference =
-// provider reference, and ledger provider reference = provider reference —
-// or else leaves it waiting under its references.
+// placeRecord joins n to the earliest ledger entry within Grace whose
+// reference is its merchant reference: no entry seen later can take
+// precedence over it. Otherwise n waits under its references: under the
+// merchant reference for such an entry to come, under the provider
+// reference until decide.
 func (e *engine) placeRecord(n *recordNode) {
 	r := n.r
 	pd := e.ids.id(r.Provider, r.Direction())
-	var ms, ps *slot
-	if r.MerchantRef != "" {
-		ms = e.slots.get(key{r.MerchantRef, pd})
-		if ms != nil && e.joinable(ms.ledger, r) {
-			e.join(ms.ledger, n)
-			return
-		}
-	}
-	if r.ProviderRef != "" {
-		ps = e.slots.get(key{r.ProviderRef, pd})
-		if ps != nil {
-			for _, l := range [2]*ledgerNode{ps.ledger, ps.ledgerProv} {
-				if e.joinable(l, r) {
-					e.join(l, n)
-					return
-				}
+	mref, pref := NormalizeRef(r.MerchantRef), NormalizeRef(r.ProviderRef)
+	var ms *slot
+	if mref != "" {
+		ms = e.slots.get(key{mref, pd})
+		if ms != nil {
+			if l := e.earliest(ms.ledgers, r); l != nil {
+				e.join(l, n)
+				return
 			}
 		}
-	}
-	if r.MerchantRef != "" {
 		if ms == nil {
-			ms = e.slots.take(key{r.MerchantRef, pd})
+			ms = e.slots.take(key{mref, pd})
 		}
 		ms.byMerchant, n.mSlot = append(ms.byMerchant, n), ms
 	}
-	if r.ProviderRef != "" {
-		if ps == nil {
-			ps = e.slots.take(key{r.ProviderRef, pd})
-		}
+	if pref != "" {
+		ps := e.slots.take(key{pref, pd})
 		ps.byProvider, n.pSlot = append(ps.byProvider, n), ps
 	}
+}
+
+// earliest returns the first ledger entry of ls (which are in arrival
+// order) that r may join.
+func (e *engine) earliest(ls []*ledgerNode, r *reconcile.Record) *ledgerNode {
+	for _, l := range ls {
+		if e.joinable(l, r) {
+			return l
+		}
+	}
+	return nil
+}
+
+// decide joins a record that is more than Grace old and joined no entry by
+// its merchant reference to a ledger entry by its provider reference: the
+// earliest within Grace whose reference is that reference, else the
+// earliest whose provider reference is. Every entry within Grace of the
+// record has been seen by then, so the choice does not depend on arrival
+// order or on the window read.
+func (e *engine) decide(n *recordNode) {
+	if n.owner != nil || n.done || n.r.Kind == reconcile.KindReversal {
+		return
+	}
+	r := n.r
+	pd := e.ids.id(r.Provider, r.Direction())
+	var l *ledgerNode
+	if mref := NormalizeRef(r.MerchantRef); mref != "" {
+		if s := e.slots.get(key{mref, pd}); s != nil {
+			l = e.earliest(s.ledgers, r)
+		}
+	}
+	if pref := NormalizeRef(r.ProviderRef); l == nil && pref != "" {
+		if s := e.slots.get(key{pref, pd}); s != nil {
+			if l = e.earliest(s.ledgers, r); l == nil {
+				l = e.earliest(s.ledgersProv, r)
+			}
+		}
+	}
+	if l != nil {
+		e.join(l, n)
+		return
+	}
+	// No entry seen later is within Grace of it: stop waiting.
+	e.unindexRecord(n)
 }
 
 func (e *engine) joinable(l *ledgerNode, r *reconcile.Record) bool {
@@ -497,8 +714,8 @@ func (e *engine) unindexRecord(r *recordNode) {
 	}
 }
 
-func remove(list []*recordNode, r *recordNode) []*recordNode {
-	if i := slices.Index(list, r); i >= 0 {
+func remove[T comparable](list []T, x T) []T {
+	if i := slices.Index(list, x); i >= 0 {
 		return slices.Delete(list, i, i+1)
 	}
 	return list
@@ -511,13 +728,15 @@ func (e *engine) push(q queued) {
 	}
 }
 
-// advance moves stream time to t, offers pass 2 the items whose reference
-// joins are known, and finalizes every item held long enough.
+// advance moves stream time to t, lets the records that have seen every
+// ledger entry they could join choose one, offers pass 2 the items whose
+// reference joins are known, and finalizes every item held long enough.
 func (e *engine) advance(t time.Time) error {
 	if t.After(e.now) {
 		e.now = t
 	}
-	e.offer(e.now.Add(-e.cfg.Grace).UnixNano())
+	e.decideUpTo(e.now.Add(-e.cfg.Grace).UnixNano())
+	e.offer(e.now.Add(-2 * e.cfg.Grace).UnixNano())
 	cutoff := e.now.Add(-e.hold)
 	for c := cutoff.UnixNano(); e.head < len(e.queue) && e.queue[e.head].at < c; e.head++ {
 		if err := e.finalize(e.queue[e.head]); err != nil {
@@ -531,19 +750,31 @@ func (e *engine) advance(t time.Time) error {
 		clear(e.queue[n:])
 		e.queue = e.queue[:n]
 		e.offered -= e.head
+		e.decided -= e.head
 		e.head = 0
 	}
 	e.heur.retire(cutoff)
 	return nil
 }
 
+// decideUpTo lets the records that arrived before settled choose their
+// ledger entry (decide).
+func (e *engine) decideUpTo(settled int64) {
+	for ; e.decided < len(e.queue) && e.queue[e.decided].at < settled; e.decided++ {
+		if q := e.queue[e.decided]; q.r != nil {
+			e.decide(q.r)
+		}
+	}
+}
+
 // offer hands pass 2 the items that arrived before settled and joined
-// nothing by reference. An item more than Grace older than the stream has
-// every reference join it will ever get, and pass 2 only pairs items without
-// one, so indexing the leftovers alone changes no answer — and spares
-// indexing the great majority that pass 1 joins. Finalizing reaches at most
-// 2×Tolerance past an item, still before settled (hold = Grace +
-// 2×Tolerance), so every candidate it may see has been offered.
+// nothing by reference. An item more than 2×Grace older than the stream has
+// every reference join it will ever get (its records chose at most Grace
+// after themselves), and pass 2 only pairs items without one, so indexing
+// the leftovers alone changes no answer — and spares indexing the great
+// majority that pass 1 joins. Finalizing reaches at most 2×Tolerance past
+// an item, still before settled (hold = 2×Grace + 2×Tolerance), so every
+// candidate it may see has been offered.
 func (e *engine) offer(settled int64) {
 	for ; e.offered < len(e.queue) && e.queue[e.offered].at < settled; e.offered++ {
 		switch q := e.queue[e.offered]; {
@@ -559,13 +790,14 @@ func (e *engine) offer(settled int64) {
 
 // flush finalizes everything still held at the end of the streams.
 func (e *engine) flush() error {
+	e.decideUpTo(math.MaxInt64)
 	e.offer(math.MaxInt64)
 	for ; e.head < len(e.queue); e.head++ {
 		if err := e.finalize(e.queue[e.head]); err != nil {
 			return err
 		}
 	}
-	e.queue, e.head, e.offered = nil, 0, 0
+	e.queue, e.head, e.offered, e.decided = nil, 0, 0, 0
 	return nil
 }
 
@@ -573,11 +805,11 @@ func (e *engine) finalize(q queued) error {
 	if q.l != nil {
 		l := q.l
 		if s := l.refSlot; s != nil {
-			s.ledger, l.refSlot = nil, nil
+			s.ledgers, l.refSlot = remove(s.ledgers, l), nil
 			e.release(s)
 		}
 		if s := l.provSlot; s != nil {
-			s.ledgerProv, l.provSlot = nil, nil
+			s.ledgersProv, l.provSlot = remove(s.ledgersProv, l), nil
 			e.release(s)
 		}
 		if l.done {

@@ -6,8 +6,9 @@ import (
 	"github.com/mizani/reconcile"
 )
 
-// heuristics indexes the items pass 2 may pair: paid ledger entries and
-// succeeded payment or payout records of the configured providers, bucketed
+// heuristics indexes the items pass 2 may pair: paid or refunded ledger
+// entries and received (succeeded, or since reversed) payment or payout
+// records of the configured providers, bucketed
 // by provider, direction, currency and amount. Items stay indexed after they
 // are finalized, for as long as a later item may still list them as
 // candidates, so that a tie is seen as a tie from both sides.
@@ -61,7 +62,7 @@ func (h *heuristics) bucket(k heurKey) *bucket {
 }
 
 func (h *heuristics) addLedger(l *ledgerNode) {
-	if !h.providers[l.e.Provider] || l.e.Status != reconcile.LedgerPaid {
+	if !h.providers[l.e.Provider] || !paidSide(l.e.Status) {
 		return
 	}
 	k := heurKey{l.e.Provider, l.e.Direction, l.e.Amount.Currency, l.e.Amount.Minor}
@@ -71,7 +72,7 @@ func (h *heuristics) addLedger(l *ledgerNode) {
 }
 
 func (h *heuristics) addRecord(r *recordNode) {
-	if !h.providers[r.r.Provider] || r.r.Status != reconcile.StatusSucceeded || !r.r.AmountKnown {
+	if !h.providers[r.r.Provider] || !received(r) || !r.r.AmountKnown {
 		return
 	}
 	k := heurKey{r.r.Provider, r.r.Direction(), r.r.Amount.Currency, r.r.Amount.Minor}
@@ -113,7 +114,7 @@ func (h *heuristics) retire(cutoff time.Time) {
 // ledgerCandidates lists the records pass 2 could pair with l: leftovers of
 // pass 1 with the same key, within Tolerance, with a compatible phone.
 func (h *heuristics) ledgerCandidates(l *ledgerNode) []*recordNode {
-	if !h.providers[l.e.Provider] || l.e.Status != reconcile.LedgerPaid || len(l.records) > 0 {
+	if !h.providers[l.e.Provider] || !paidSide(l.e.Status) || len(l.records) > 0 {
 		return nil
 	}
 	b := h.buckets[heurKey{l.e.Provider, l.e.Direction, l.e.Amount.Currency, l.e.Amount.Minor}]
@@ -131,7 +132,7 @@ func (h *heuristics) ledgerCandidates(l *ledgerNode) []*recordNode {
 
 // recordCandidates lists the ledger entries pass 2 could pair with r.
 func (h *heuristics) recordCandidates(r *recordNode) []*ledgerNode {
-	if !h.providers[r.r.Provider] || r.r.Status != reconcile.StatusSucceeded || !r.r.AmountKnown || r.owner != nil {
+	if !h.providers[r.r.Provider] || !received(r) || !r.r.AmountKnown || r.owner != nil {
 		return nil
 	}
 	b := h.buckets[heurKey{r.r.Provider, r.r.Direction(), r.r.Amount.Currency, r.r.Amount.Minor}]

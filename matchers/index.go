@@ -15,22 +15,27 @@ type key struct {
 	pd  int32
 }
 
-// slot gathers everything waiting under one key: the ledger entry whose
-// reference or provider reference it is, and the records whose merchant or
-// provider reference it is that have not found their ledger entry yet.
+// slot gathers everything waiting under one key: the ledger entries whose
+// reference or provider reference it is (in arrival order), and the records
+// whose merchant or provider reference it is that have not found their
+// ledger entry yet.
 // Nodes point back at their slots, so finalizing an item costs no lookup.
 type slot struct {
-	k          key
-	h          uint64
-	next       *slot       // another key with the same hash
-	ledger     *ledgerNode // ledger entry with Reference k
-	ledgerProv *ledgerNode // ledger entry with ProviderReference k
-	byMerchant []*recordNode
-	byProvider []*recordNode
+	k           key
+	h           uint64
+	next        *slot         // another key with the same hash
+	ledgers     []*ledgerNode // ledger entries with Reference k
+	ledgersProv []*ledgerNode // ledger entries with ProviderReference k
+	byMerchant  []*recordNode
+	byProvider  []*recordNode
+	// The first of each list is held in the slot itself: most keys have
+	// one ledger entry and one record, and then cost no allocation.
+	lbuf, pbuf [1]*ledgerNode
+	mbuf, rbuf [1]*recordNode
 }
 
 func (s *slot) empty() bool {
-	return s.ledger == nil && s.ledgerProv == nil && len(s.byMerchant) == 0 && len(s.byProvider) == 0
+	return len(s.ledgers) == 0 && len(s.ledgersProv) == 0 && len(s.byMerchant) == 0 && len(s.byProvider) == 0
 }
 
 // slotIndex maps keys to slots. It is keyed by a 64-bit hash of the key,
@@ -71,6 +76,8 @@ func (x *slotIndex) take(k key) *slot {
 	}
 	s := x.slots.new()
 	s.k, s.h, s.next = k, h, head
+	s.ledgers, s.ledgersProv = s.lbuf[:0], s.pbuf[:0]
+	s.byMerchant, s.byProvider = s.mbuf[:0], s.rbuf[:0]
 	x.m[h] = s
 	return s
 }

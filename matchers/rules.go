@@ -1,7 +1,10 @@
 package matchers
 
 import (
+	"cmp"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,9 +27,19 @@ func (e *engine) resolveLedger(l *ledgerNode) error {
 	if len(recs) == 0 && l.heur != nil {
 		recs, heuristic = []*recordNode{l.heur}, true
 	}
+	e.trimReversals(l, recs)
+	if len(recs) > 1 {
+		// Join order follows arrival; judge them in a stable order.
+		slices.SortStableFunc(recs, func(a, b *recordNode) int {
+			return cmp.Or(a.r.OccurredAt.Compare(b.r.OccurredAt), compareRecord(*a.r, *b.r))
+		})
+	}
 	if len(recs) == 0 {
 		if paidSide(l.e.Status) {
-			d := e.newDiscrepancy(reconcile.MissingInProvider, l, nil)
+			d, err := e.newDiscrepancy(reconcile.MissingInProvider, l, nil)
+			if err != nil {
+				return err
+			}
 			d.Detail = fmt.Sprintf("%s; %s has no record of it", ledgerSays(l.e), l.e.Provider.DisplayName())
 			return e.emitDiscrepancy(d, l, nil)
 		}
@@ -34,6 +47,30 @@ func (e *engine) resolveLedger(l *ledgerNode) error {
 		return nil
 	}
 	return e.resolveGroup(l, recs, heuristic)
+}
+
+// trimReversals detaches from recs the reversals that come more than Grace
+// after l, the anchor of their report: a run over the window of l reads
+// records up to Grace past it, so a later reversal would be in that report
+// in some runs and not in others. A detached reversal is judged alone
+// (resolveRecord), in its own window, against its payment (lateOf).
+func (e *engine) trimReversals(l *ledgerNode, recs []*recordNode) {
+	limit := l.e.OccurredAt.Add(e.cfg.Grace)
+	for _, r := range recs {
+		if len(r.reversals) == 0 {
+			continue
+		}
+		kept := r.reversals[:0]
+		for _, v := range r.reversals {
+			if v.r.OccurredAt.After(limit) {
+				v.reversalOf, v.lateOf = nil, r
+				continue
+			}
+			kept = append(kept, v)
+		}
+		clear(r.reversals[len(kept):])
+		r.reversals = kept
+	}
 }
 
 // paidSide reports whether the ledger says money moved.
@@ -80,7 +117,10 @@ func (e *engine) resolveGroup(l *ledgerNode, recs []*recordNode, heuristic bool)
 	// the normal history of a payment, not a difference.
 	e.quiet(nil, withReversals(attempts)...)
 	if !paidSide(l.e.Status) {
-		d := e.newDiscrepancy(reconcile.StatusMismatch, l, got)
+		d, err := e.newDiscrepancy(reconcile.StatusMismatch, l, got)
+		if err != nil {
+			return err
+		}
 		d.Detail = fmt.Sprintf("%s; %s", ledgerSays(l.e), providerSays(got[0]))
 		return e.emitDiscrepancy(d, l, withReversals(got))
 	}
@@ -90,7 +130,10 @@ func (e *engine) resolveGroup(l *ledgerNode, recs []*recordNode, heuristic bool)
 		return err
 	}
 	for _, x := range extras {
-		d := e.newDiscrepancy(reconcile.DuplicatePayment, l, []*recordNode{x})
+		d, err := e.newDiscrepancy(reconcile.DuplicatePayment, l, []*recordNode{x})
+		if err != nil {
+			return err
+		}
 		d.Detail = fmt.Sprintf("Extra payment: %s, but %s (%s) is already accounted for by %s",
 			providerSays(x), l.e.Reference, l.e.Amount.Human(), labels(main))
 		if wasReversed(x) {
@@ -103,38 +146,145 @@ func (e *engine) resolveGroup(l *ledgerNode, recs []*recordNode, heuristic bool)
 	return nil
 }
 
-// pickMain chooses the records that answer for the ledger entry: the first
-// with exactly its amount, else the first whose amount was not reported,
-// else all of them when they sum to it, else the first. The rest are extras.
+// MaxGroupSearch bounds the subset search of grouping: among more partial
+// payments of one ledger entry, only the first MaxGroupSearch (by time, then
+// transaction id) are searched for a set that sums to the ledger amount,
+// which costs at most 2^MaxGroupSearch sums.
+const MaxGroupSearch = 16
+
+// pickMain chooses the records that answer for the ledger entry, in this
+// order: the first with exactly its amount; else the first whose amount was
+// not reported; else the fewest partial payments (same currency, below the
+// ledger amount) that sum to it, the earliest such set on a tie (compared
+// record by record in order); else the partial payments whose total comes
+// closest to the ledger amount from below (then the fewest, then the
+// earliest) — all of them when together they fall short — which is one
+// amount_mismatch; else the first record in the ledger's currency, else the
+// first. The rest are extras. Sums that overflow int64 exceed any ledger
+// amount, so they never match.
 func pickMain(l reconcile.LedgerEntry, got []*recordNode) (main, extras []*recordNode) {
-	pick := func(i int) ([]*recordNode, []*recordNode) {
-		rest := make([]*recordNode, 0, len(got)-1)
-		rest = append(rest, got[:i]...)
-		return got[i : i+1], append(rest, got[i+1:]...)
+	if len(got) == 1 {
+		return got, nil
+	}
+	split := func(in []int) ([]*recordNode, []*recordNode) {
+		main := make([]*recordNode, 0, len(in))
+		rest := make([]*recordNode, 0, len(got)-len(in))
+		j := 0
+		for i, r := range got {
+			if j < len(in) && in[j] == i {
+				main = append(main, r)
+				j++
+			} else {
+				rest = append(rest, r)
+			}
+		}
+		return main, rest
 	}
 	for i, r := range got {
 		if r.r.AmountKnown && r.r.Amount == l.Amount {
-			return pick(i)
+			return split([]int{i})
 		}
 	}
 	for i, r := range got {
 		if !r.r.AmountKnown {
-			return pick(i)
+			return split([]int{i})
 		}
 	}
-	if len(got) > 1 {
-		var sum int64
-		for _, r := range got {
-			if r.r.Amount.Currency != l.Amount.Currency {
-				return pick(0)
+	var partial []int // indexes into got
+	for i, r := range got {
+		if r.r.Amount.Currency == l.Amount.Currency && r.r.Amount.Minor >= 0 && r.r.Amount.Minor < l.Amount.Minor {
+			partial = append(partial, i)
+		}
+	}
+	if len(partial) > 0 {
+		return split(bestSubset(got, partial, l.Amount.Minor))
+	}
+	for i, r := range got {
+		if r.r.Amount.Currency == l.Amount.Currency {
+			return split([]int{i})
+		}
+	}
+	return split([]int{0})
+}
+
+// bestSubset returns the indexes (ascending) of the set of partial payments
+// chosen by pickMain: the fewest summing to target, else the largest total
+// below it, then the fewest, then the earliest. Every amount is in
+// [0, target), so a running sum that stays ≤ target cannot overflow.
+func bestSubset(got []*recordNode, partial []int, target int64) []int {
+	var total int64
+	overflow := false
+	for _, i := range partial {
+		var ok bool
+		if total, ok = addMinor(total, got[i].r.Amount.Minor); !ok {
+			overflow = true
+		}
+	}
+	if !overflow && total < target {
+		return partial // all of them together fall short: no set sums
+	}
+	cand := partial
+	if len(cand) > MaxGroupSearch {
+		cand = cand[:MaxGroupSearch]
+	}
+	var (
+		best    []int
+		bestSum int64 = -1
+		cur     []int
+	)
+	better := func(sum int64) bool {
+		switch {
+		case best == nil:
+			return true
+		case sum != bestSum:
+			return sum > bestSum
+		case len(cur) != len(best):
+			return len(cur) < len(best)
+		}
+		return slices.Compare(cur, best) < 0
+	}
+	var walk func(k int, sum int64)
+	walk = func(k int, sum int64) {
+		if len(cur) > 0 && better(sum) {
+			best, bestSum = slices.Clone(cur), sum
+		}
+		if bestSum == target && len(cur)+1 > len(best) {
+			return // nothing deeper can beat an exact set with fewer records
+		}
+		for j := k; j < len(cand); j++ {
+			a := got[cand[j]].r.Amount.Minor
+			if a > target-sum {
+				continue // would exceed the target
 			}
-			sum += r.r.Amount.Minor
-		}
-		if sum == l.Amount.Minor {
-			return got, nil
+			cur = append(cur, cand[j])
+			walk(j+1, sum+a)
+			cur = cur[:len(cur)-1]
 		}
 	}
-	return pick(0)
+	walk(0, 0)
+	return best
+}
+
+// addMinor returns a+b and whether it did not overflow int64.
+func addMinor(a, b int64) (int64, bool) {
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		return 0, false
+	}
+	return s, true
+}
+
+// sumMinor sums the amounts of recs, refusing an int64 overflow.
+func sumMinor(recs []*recordNode) (int64, error) {
+	var sum int64
+	for _, r := range recs {
+		var ok bool
+		if sum, ok = addMinor(sum, r.r.Amount.Minor); !ok {
+			return 0, fmt.Errorf("the amounts of %s (%s) sum beyond the largest amount Mizani can hold (%d minor units)",
+				labels(recs), r.r.Provider, int64(math.MaxInt64))
+		}
+	}
+	return sum, nil
 }
 
 // judgeMain reports the ledger entry against its main records: currency,
@@ -148,7 +298,10 @@ func (e *engine) judgeMain(l *ledgerNode, main []*recordNode, heuristic bool) er
 		}
 	}
 	first := main[0]
-	d := e.newDiscrepancy(reconcile.AmountMismatch, l, main)
+	d, err := e.newDiscrepancy(reconcile.AmountMismatch, l, main)
+	if err != nil {
+		return err
+	}
 	switch {
 	case first.r.AmountKnown && first.r.Amount.Currency != l.e.Amount.Currency:
 		d.Kind = reconcile.CurrencyMismatch
@@ -158,17 +311,28 @@ func (e *engine) judgeMain(l *ledgerNode, main []*recordNode, heuristic bool) er
 		// currency (more precise than it allows): reported, never rounded.
 		d.Detail = fmt.Sprintf("%s; %s%s", ledgerSays(l.e), unreadAmount(first.r), reversal)
 	case d.ProviderAmountKnown && d.ProviderAmount != d.LedgerAmount:
-		// Several main records always sum to the ledger amount (pickMain),
-		// so a mismatch concerns one record.
+		// Several main records are partial payments that together fall
+		// short (pickMain); one record may be short or over.
 		d.Difference = d.ProviderAmount - d.LedgerAmount
 		short := "over"
 		if d.Difference < 0 {
 			short = "short"
 		}
-		if first.r.Partial && d.Difference < 0 {
+		partial := false
+		for _, r := range main {
+			partial = partial || r.r.Partial
+		}
+		if partial && d.Difference < 0 {
 			short += ": a partial redemption"
 		}
-		d.Detail = fmt.Sprintf("%s; %s — %s %s%s", ledgerSays(l.e), providerSays(first), number(abs(d.Difference), d.Currency), short, reversal)
+		says := providerSays(first)
+		if len(main) > 1 {
+			says = providerSaysGroup(main)
+			if !partial && d.Difference < 0 {
+				short += ": no set of its payments adds up to the ledger amount"
+			}
+		}
+		d.Detail = fmt.Sprintf("%s; %s — %s %s%s", ledgerSays(l.e), says, number(abs(d.Difference), d.Currency), short, reversal)
 	case reversed && l.e.Status == reconcile.LedgerRefunded:
 		return e.emitMatch(l, all, heuristic)
 	case reversed:
@@ -183,6 +347,22 @@ func (e *engine) judgeMain(l *ledgerNode, main []*recordNode, heuristic bool) er
 	return e.emitDiscrepancy(d, l, all)
 }
 
+// providerSaysGroup is "Kopo Kopo received 900.00 KES in 2 payments (T1;
+// T2)" for several records whose amounts pickMain has summed.
+func providerSaysGroup(recs []*recordNode) string {
+	first := recs[0].r
+	moved, what := "received", "payments"
+	if first.Direction() == reconcile.Out {
+		moved, what = "paid out", "payouts"
+	}
+	var sum int64
+	for _, r := range recs {
+		sum += r.r.Amount.Minor // checked by newDiscrepancy before
+	}
+	return fmt.Sprintf("%s %s %s in %d %s (%s)", first.Provider.DisplayName(), moved,
+		human(sum, first.Amount.Currency), len(recs), what, labels(recs))
+}
+
 // nothingReceived judges a ledger entry whose records all failed or are
 // pending.
 func (e *engine) nothingReceived(l *ledgerNode, attempts []*recordNode) error {
@@ -192,7 +372,10 @@ func (e *engine) nothingReceived(l *ledgerNode, attempts []*recordNode) error {
 		e.quiet(l, withReversals(attempts)...)
 		return nil
 	}
-	d := e.newDiscrepancy(reconcile.StatusMismatch, l, attempts)
+	d, err := e.newDiscrepancy(reconcile.StatusMismatch, l, attempts)
+	if err != nil {
+		return err
+	}
 	d.Detail = fmt.Sprintf("%s; %s%s", ledgerSays(l.e), providerSays(last), stale)
 	if !paidSide(l.e.Status) { // reported only for being stale
 		return e.emitDiscrepancyAt(d, l, withReversals(attempts), e.staleAnchor(last, l.e.OccurredAt))
@@ -203,19 +386,8 @@ func (e *engine) nothingReceived(l *ledgerNode, attempts []*recordNode) error {
 // resolveRecord decides what a finalized record that joined no ledger entry
 // is.
 func (e *engine) resolveRecord(r *recordNode) error {
-	name := r.r.Provider.DisplayName()
 	if r.r.Kind == reconcile.KindReversal {
-		if r.r.Status != reconcile.StatusSucceeded && r.r.Status != reconcile.StatusReversed {
-			e.quiet(nil, r)
-			return nil
-		}
-		of := "a payment it did not name"
-		if r.r.RelatedTxID != "" {
-			of = "payment " + r.r.RelatedTxID + ", which is not in this run"
-		}
-		d := e.newDiscrepancy(reconcile.Reversed, nil, []*recordNode{r})
-		d.Detail = fmt.Sprintf("%s reversed %s of %s", name, amountAndLabel(r.r), of)
-		return e.emitDiscrepancy(d, nil, []*recordNode{r})
+		return e.resolveReversal(r)
 	}
 
 	pair, cands := e.heur.pairRecord(r)
@@ -233,7 +405,10 @@ func (e *engine) resolveRecord(r *recordNode) error {
 		for i, l := range cands {
 			refs[i] = l.e.Reference
 		}
-		d := e.newDiscrepancy(reconcile.MissingInLedger, nil, []*recordNode{r})
+		d, err := e.newDiscrepancy(reconcile.MissingInLedger, nil, []*recordNode{r})
+		if err != nil {
+			return err
+		}
 		d.Detail = fmt.Sprintf("%s; no ledger entry carries its reference, and %d ledger entries of the same amount within %s could be it (%s) — not matched automatically",
 			providerSays(r), len(cands), duration(e.cfg.Tolerance), strings.Join(refs, ", "))
 		return e.emitDiscrepancy(d, nil, withReversals([]*recordNode{r}))
@@ -242,16 +417,25 @@ func (e *engine) resolveRecord(r *recordNode) error {
 	all := withReversals([]*recordNode{r})
 	switch {
 	case wasReversed(r) && received(r):
-		d := e.newDiscrepancy(reconcile.Reversed, nil, []*recordNode{r})
+		d, err := e.newDiscrepancy(reconcile.Reversed, nil, []*recordNode{r})
+		if err != nil {
+			return err
+		}
 		d.Detail = fmt.Sprintf("%s%s; the ledger has no entry for it", providerSays(r), reversalsSay(r))
 		return e.emitDiscrepancy(d, nil, all)
 	case r.r.Status == reconcile.StatusSucceeded:
-		d := e.newDiscrepancy(reconcile.MissingInLedger, nil, []*recordNode{r})
+		d, err := e.newDiscrepancy(reconcile.MissingInLedger, nil, []*recordNode{r})
+		if err != nil {
+			return err
+		}
 		d.Detail = providerSays(r) + "; the ledger has no entry for it"
 		return e.emitDiscrepancy(d, nil, all)
 	case r.r.Status == reconcile.StatusPending:
 		if stale := e.staleness(r); stale != "" {
-			d := e.newDiscrepancy(reconcile.StatusMismatch, nil, []*recordNode{r})
+			d, err := e.newDiscrepancy(reconcile.StatusMismatch, nil, []*recordNode{r})
+			if err != nil {
+				return err
+			}
 			d.Detail = providerSays(r) + stale + "; the ledger has no entry for it"
 			return e.emitDiscrepancyAt(d, nil, all, e.staleAnchor(r, r.r.OccurredAt))
 		}
@@ -260,12 +444,68 @@ func (e *engine) resolveRecord(r *recordNode) error {
 	return nil
 }
 
+// resolveReversal judges a reversal record not reported with its payment:
+// one whose payment is not among the records read within Grace before it,
+// or came more than Grace after its payment's report's anchor. It looks
+// for the payment (in the stream, else through Config.Payment), so the
+// answer is the same whatever window was read:
+//   - the payment's own status says reversed (its report says so), or it
+//     never succeeded: nothing to report;
+//   - it succeeded: a `reversed` discrepancy naming it, reported with this
+//     reversal, since the payment's report (of its own day) showed no
+//     reversal;
+//   - it is nowhere: a `reversed` discrepancy of a payment Mizani has no
+//     record of.
+func (e *engine) resolveReversal(r *recordNode) error {
+	if r.r.Status != reconcile.StatusSucceeded && r.r.Status != reconcile.StatusReversed {
+		e.quiet(nil, r)
+		return nil
+	}
+	name := r.r.Provider.DisplayName()
+	var (
+		pay   *reconcile.Record
+		found bool
+	)
+	switch {
+	case r.lateOf != nil:
+		pay, found = r.lateOf.r, true
+	case r.r.RelatedTxID != "" && e.cfg.Payment != nil:
+		p, ok, err := e.cfg.Payment(e.ctx, r.r.Provider, r.r.RelatedTxID)
+		if err != nil {
+			return fmt.Errorf("looking up payment %s that %s reversal %s names: %w", r.r.RelatedTxID, r.r.Provider, r.r.TxID, err)
+		}
+		pay, found = &p, ok
+	}
+	if found && (pay.Status == reconcile.StatusReversed || pay.Status != reconcile.StatusSucceeded) {
+		e.quiet(nil, r)
+		return nil
+	}
+	of := "a payment it did not name"
+	switch {
+	case found:
+		of = fmt.Sprintf("payment %s of %s, which was reported as received then", label(pay), pay.OccurredAt.UTC().Format(time.RFC3339))
+	case r.r.RelatedTxID != "" && e.cfg.Payment != nil:
+		of = "payment " + r.r.RelatedTxID + ", of which Mizani has no record"
+	case r.r.RelatedTxID != "":
+		of = "payment " + r.r.RelatedTxID + ", which is not in this run"
+	}
+	d, err := e.newDiscrepancy(reconcile.Reversed, nil, []*recordNode{r})
+	if err != nil {
+		return err
+	}
+	d.Detail = fmt.Sprintf("%s reversed %s of %s", name, amountAndLabel(r.r), of)
+	return e.emitDiscrepancy(d, nil, []*recordNode{r})
+}
+
 // ledgerTie reports a paid ledger entry that pass 2 could not pair without
 // guessing. With several candidates, those not yet reported are listed in
 // Records; with one (which fits other ledger entries too, and reports that
 // tie itself) it is only named.
 func (e *engine) ledgerTie(l *ledgerNode, cands []*recordNode) error {
-	d := e.newDiscrepancy(reconcile.MissingInProvider, l, nil)
+	d, err := e.newDiscrepancy(reconcile.MissingInProvider, l, nil)
+	if err != nil {
+		return err
+	}
 	name, what := l.e.Provider.DisplayName(), "payment"
 	if l.e.Direction == reconcile.Out {
 		what = "payout"
@@ -281,6 +521,7 @@ func (e *engine) ledgerTie(l *ledgerNode, cands []*recordNode) error {
 			open = append(open, r)
 		}
 	}
+	e.trimReversals(l, open)
 	d.Detail = fmt.Sprintf("%s; no %s record carries that reference, and %d %ss of the same amount within %s could be it (%s) — not matched automatically",
 		ledgerSays(l.e), name, len(cands), what, duration(e.cfg.Tolerance), labels(cands))
 	return e.emitDiscrepancy(d, l, withReversals(open))
@@ -314,8 +555,9 @@ func (e *engine) staleAnchor(r *recordNode, item time.Time) time.Time {
 }
 
 // newDiscrepancy fills the fields every discrepancy of kind carries; main
-// are the payment or payout records whose amount is compared.
-func (e *engine) newDiscrepancy(kind reconcile.DiscrepancyKind, l *ledgerNode, main []*recordNode) reconcile.Discrepancy {
+// are the payment or payout records whose amount is compared. Their amounts
+// are summed with an overflow check: a sum beyond int64 is an error.
+func (e *engine) newDiscrepancy(kind reconcile.DiscrepancyKind, l *ledgerNode, main []*recordNode) (reconcile.Discrepancy, error) {
 	d := reconcile.Discrepancy{Kind: kind}
 	if l != nil {
 		d.Provider, d.Direction, d.Account = l.e.Provider, l.e.Direction, l.e.Account
@@ -333,13 +575,24 @@ func (e *engine) newDiscrepancy(kind reconcile.DiscrepancyKind, l *ledgerNode, m
 		d.ProviderAmountKnown = true
 		for _, r := range main {
 			d.ProviderAmountKnown = d.ProviderAmountKnown && r.r.AmountKnown
-			d.ProviderAmount += r.r.Amount.Minor
 		}
-		if !d.ProviderAmountKnown {
-			d.ProviderAmount = 0
+		if d.ProviderAmountKnown {
+			sum, err := sumMinor(main)
+			if err != nil {
+				return d, fmt.Errorf("%s for %s: %w", kind, describe(l, main), err)
+			}
+			d.ProviderAmount = sum
 		}
 	}
-	return d
+	return d, nil
+}
+
+// describe names the subject of a report in an error.
+func describe(l *ledgerNode, recs []*recordNode) string {
+	if l != nil {
+		return fmt.Sprintf("ledger entry %s (%s)", l.e.Reference, l.e.Provider)
+	}
+	return labels(recs)
 }
 
 // withReversals returns recs followed by the reversal records joined to them.

@@ -96,13 +96,14 @@ func TestSettlement(t *testing.T) {
 	d2, d3 := eat(2, 0, 0), eat(3, 0, 0)
 	// Variance compares a day's settlement with what was owed for the days
 	// since the last one, up to the end of the day before (T+1); a day
-	// without a settlement has none. A shortfall is reported once, not
-	// carried into what later settlements owe.
+	// without a settlement has none. A shortfall is reported once and
+	// carried in Unsettled until paid.
 	want := []reconcile.SettlementDay{
 		// Fees: 2% of 200.00 = 4.00, 3.25% of 100.00 = 3.25. Net 300 − 7.25 − 50 = 242.75.
 		{Provider: testprov.IKhokha, Account: "E1", Currency: "ZAR", Day: d2, Transactions: 2, Gross: 30000, Fees: 725, Reversals: 5000,
 			NetExpected: 24275, Settled: 97150, Variance: 0, Unsettled: 24275},
-		{Provider: testprov.IKhokha, Account: "E1", Currency: "ZAR", Day: d3, Settled: 24000, Variance: -275, Unsettled: 0},
+		// The 2.75 short is carried until paid.
+		{Provider: testprov.IKhokha, Account: "E1", Currency: "ZAR", Day: d3, Settled: 24000, Variance: -275, Unsettled: 275},
 		// Gross 10,300.00 (Q3 and Q4 were received, then reversed); reversals 100 + 200; payout 500.
 		{Provider: testprov.KopoKopo, Account: "", Currency: "KES", Day: d2, Transactions: 5, Gross: 1030000, Reversals: 30000, Payouts: 50000,
 			NetExpected: 950000, Unsettled: 950000},
@@ -168,7 +169,7 @@ func TestSettlementMarginOpensTheBalance(t *testing.T) {
 			settleRec(testprov.KopoKopo, reconcile.KindPayment, "P1", kes(100000), eat(1, 12, 0), whole),
 			settleRec(testprov.KopoKopo, reconcile.KindSettlement, "S2", kes(50000), eat(2, 6, 0), whole),
 			settleRec(testprov.KopoKopo, reconcile.KindPayment, "P2", kes(100000), eat(2, 12, 0), whole),
-		}, -50000, 100000, 1},
+		}, -50000, 150000, 1}, // the 500.00 short is still owed
 		{"T+1, no settlement in the margin", false, []reconcile.Record{
 			settleRec(testprov.KopoKopo, reconcile.KindPayment, "P1", kes(100000), eat(1, 12, 0), whole),
 			settleRec(testprov.KopoKopo, reconcile.KindSettlement, "S2", kes(100000), eat(2, 6, 0), whole),

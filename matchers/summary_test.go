@@ -121,3 +121,51 @@ func TestSummaryRefundNetsToNothing(t *testing.T) {
 		t.Errorf("summary %+v\nwant %+v (matches %v, discrepancies %v)", got, want, c.order, c.discs)
 	}
 }
+
+// TestAccount pins the bridge fields of each shape of discrepancy: what it
+// adds to the ledger and the provider totals, and the difference between
+// them, payouts and reversals negative.
+func TestAccount(t *testing.T) {
+	t.Parallel()
+	paid := led("A1")
+	payout := led("P1", func(l *reconcile.LedgerEntry) { l.Direction = reconcile.Out })
+	refunded := led("A2", lStatus(reconcile.LedgerRefunded))
+	pay := rec("T1", "A1")
+	usd := rec("T1", "A1", func(r *reconcile.Record) { r.Amount = reconcile.Money{Minor: 2000, Currency: "USD"} })
+	reversedNoRecord := rec("T1", "A1", rStatus(reconcile.StatusReversed))
+	reversal := rec("V1", "", rReverses("T1"))
+	paidOut := rec("T9", "P1", rKind(reconcile.KindPayout), rAmount(120000))
+	pending := rec("T1", "A1", rStatus(reconcile.StatusPending))
+	tests := []struct {
+		name                  string
+		d                     reconcile.Discrepancy
+		ledger, provider, dif int64
+		pcur                  reconcile.Currency
+	}{
+		{"missing at provider", reconcile.Discrepancy{Kind: reconcile.MissingInProvider, Ledger: &paid, Currency: "KES"}, 100000, 0, -100000, "KES"},
+		{"missing in ledger", reconcile.Discrepancy{Kind: reconcile.MissingInLedger, Records: []reconcile.Record{pay}, Currency: "KES"}, 0, 100000, 100000, "KES"},
+		{"payout over: the merchant has less", reconcile.Discrepancy{Kind: reconcile.AmountMismatch, Ledger: &payout, Records: []reconcile.Record{paidOut}, Currency: "KES"}, -100000, -120000, -20000, "KES"},
+		{"duplicate: its extra money", reconcile.Discrepancy{Kind: reconcile.DuplicatePayment, Ledger: &paid, Records: []reconcile.Record{pay}, Currency: "KES"}, 0, 100000, 100000, "KES"},
+		{"reversed, with its reversal", reconcile.Discrepancy{Kind: reconcile.Reversed, Ledger: &paid, Records: []reconcile.Record{pay, reversal}, Currency: "KES"}, 100000, 0, -100000, "KES"},
+		{"marked reversed, no reversal listed", reconcile.Discrepancy{Kind: reconcile.Reversed, Ledger: &paid, Records: []reconcile.Record{reversedNoRecord}, Currency: "KES"}, 100000, 0, -100000, "KES"},
+		{"refunded, provider kept it", reconcile.Discrepancy{Kind: reconcile.StatusMismatch, Ledger: &refunded, Records: []reconcile.Record{pay}, Currency: "KES"}, 0, 100000, 100000, "KES"},
+		{"pending side: nothing", reconcile.Discrepancy{Kind: reconcile.StatusMismatch, Records: []reconcile.Record{pending}, Currency: "KES"}, 0, 0, 0, "KES"},
+		{"currency: the ledger amount leaves KES", reconcile.Discrepancy{Kind: reconcile.CurrencyMismatch, Ledger: &paid, Records: []reconcile.Record{usd}, Currency: "KES"}, 100000, 2000, -100000, "USD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := tt.d
+			matchers.Account(&d)
+			if d.LedgerCounted != tt.ledger || d.ProviderCounted != tt.provider || d.Difference != tt.dif || d.ProviderCurrency != tt.pcur {
+				t.Errorf("ledger %d provider %d %s difference %d, want %d %d %s %d",
+					d.LedgerCounted, d.ProviderCounted, d.ProviderCurrency, d.Difference, tt.ledger, tt.provider, tt.pcur, tt.dif)
+			}
+		})
+	}
+	// A settlement variance keeps its own difference (settled − owed).
+	sv := reconcile.Discrepancy{Kind: reconcile.SettlementVariance, Currency: "KES", Difference: -500}
+	matchers.Account(&sv)
+	if sv.Difference != -500 || sv.ProviderCurrency != "KES" {
+		t.Errorf("settlement variance accounted as %+v", sv)
+	}
+}

@@ -15,10 +15,16 @@
 //     spreadsheet and every Unix tool reads.
 //   - Amounts are major units with exactly the currency's exponent digits,
 //     '.' as separator and no grouping: "199.99", "1100", "-5.00". In the
-//     XLSX they are numeric cells with a per-currency number format
-//     (#,##0.00 "KES", #,##0 "XOF").
-//   - Timestamps are RFC 3339 in the business time zone
-//     (Options.Location), as text in both formats so CSV and XLSX read alike.
+//     XLSX they are numeric cells in an accounting format with the currency
+//     and negatives in parentheses (#,##0.00_) "KES";(#,##0.00) "KES").
+//   - Timestamps are RFC 3339 text in the business time zone
+//     (Options.Location) in CSV; in the XLSX they are date cells holding the
+//     wall-clock time in that zone, which the headings name.
+//   - The CSV files keep codes (missing_in_provider, kopokopo, in); the
+//     workbook shows words (Missing at provider, Kopo Kopo, In) and prints
+//     landscape, one page wide, each header row repeated.
+//   - Both are deterministic: the same input gives byte-identical CSV files
+//     and a byte-identical workbook (its zip parts are written sorted).
 //   - Text cells that begin with '=', '+', '-', '@', tab or CR are prefixed
 //     with a single quote so no spreadsheet evaluates them as a formula; this
 //     applies to CSV and XLSX alike. Amount and count columns are numbers and

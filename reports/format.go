@@ -179,11 +179,21 @@ func count(n int) cell { return cell{kind: countCell, n: int64(n)} }
 
 // amount returns an amount cell of minor units in currency c.
 func amount(minor int64, c reconcile.Currency) (cell, error) {
-	exp, err := c.Exponent()
+	exp, err := exponent(c)
 	if err != nil {
 		return cell{}, err
 	}
 	return cell{kind: amountCell, n: minor, cur: c, exp: exp}, nil
+}
+
+// exponent is c's exponent. No currency at all (a provider that reported
+// none, whose amounts then count nothing) writes whole numbers; an unknown
+// one is an error.
+func exponent(c reconcile.Currency) (int32, error) {
+	if c == "" {
+		return 0, nil
+	}
+	return c.Exponent()
 }
 
 func blankAmount() cell { return cell{kind: amountCell, blank: true} }
@@ -282,28 +292,31 @@ type column struct {
 	wrap  bool
 }
 
+// The widths of the Discrepancies and Matches columns are the most their
+// text takes before it wraps; the sheets fit them to their first rows
+// (fitWidths).
 var discrepancyColumns = []column{
-	{"kind", "Kind", 15, true}, {"provider", "Provider", 10, true}, {"direction", "Direction", 9, false},
-	{"account", "Account", 11, true}, {"ledger_reference", "Ledger reference", 14, true},
-	{"provider_reference", "Provider reference", 14, true}, {"provider_transaction_id", "Provider transaction ID", 16, true},
+	{"kind", "Kind", 16, true}, {"provider", "Provider", 12, true}, {"direction", "Direction", 9, false},
+	{"account", "Account", 16, true}, {"ledger_reference", "Ledger reference", 16, true},
+	{"provider_reference", "Provider reference", 16, true}, {"provider_transaction_id", "Provider transaction ID", 20, true},
 	{"currency", "Currency", 9, false}, {"provider_currency", "Provider currency", 9, true},
 	{"ledger_amount", "Ledger amount", 17, false}, {"provider_amount", "Provider amount", 17, false},
 	{"difference", "Difference", 17, false},
-	{"ledger_status", "Ledger status", 10, true}, {"provider_status", "Provider status", 10, true},
-	{"occurred_at", "Occurred at ({zone})", 17, true}, {"detail", "Detail", 46, true},
+	{"ledger_status", "Ledger status", 11, true}, {"provider_status", "Provider status", 11, true},
+	{"occurred_at", "Occurred at ({zone})", 17, true}, {"detail", "Detail", 48, true},
 }
 
 var matchColumns = []column{
-	{"provider", "Provider", 10, true}, {"direction", "Direction", 9, false}, {"account", "Account", 11, true},
-	{"ledger_reference", "Ledger reference", 16, true}, {"provider_reference", "Provider reference", 16, true},
-	{"provider_transaction_id", "Provider transaction ID", 20, true}, {"currency", "Currency", 9, false},
+	{"provider", "Provider", 12, true}, {"direction", "Direction", 9, false}, {"account", "Account", 16, true},
+	{"ledger_reference", "Ledger reference", 18, true}, {"provider_reference", "Provider reference", 18, true},
+	{"provider_transaction_id", "Provider transaction ID", 24, true}, {"currency", "Currency", 9, false},
 	{"amount", "Amount", 17, false}, {"fee", "Fee", 15, false}, {"net", "Net", 17, false},
 	{"ledger_occurred_at", "Ledger time ({zone})", 17, true}, {"provider_occurred_at", "Provider time ({zone})", 17, true},
 }
 
 // matchStatusColumn is the workbook's last Matches column: what the match
 // adds to matched_total (not in matches.csv, whose columns SPEC §11 fixes).
-var matchStatusColumn = column{"status", "Status", 30, true}
+var matchStatusColumn = column{"status", "Status (Paid: in matched total)", 22, true}
 
 // bridgeKinds are the discrepancy kinds of the first bridge, ledger total →
 // provider total: all but settlement_variance, which is the second.
@@ -338,8 +351,8 @@ var summaryColumns = func() []column {
 }()
 
 var settlementColumns = []column{
-	{"provider", "Provider", 11, true}, {"account", "Account", 12, true}, {"currency", "Currency", 9, false},
-	{"business_day", "Business day ({zone})", 13, true}, {"transactions", "Transactions", 12, false},
+	{"provider", "Provider", 12, true}, {"account", "Account", 12, true}, {"currency", "Currency", 9, false},
+	{"business_day", "Business day ({zone})", 17, true}, {"transactions", "Transactions", 12, false},
 	{"gross", "Gross", 18, false}, {"fees", "Fees", 16, false}, {"reversals", "Reversals", 16, false},
 	{"payouts", "Payouts", 16, false}, {"net_expected", "Net expected", 18, false}, {"owed", "Owed", 18, false},
 	{"settled", "Settled", 18, false}, {"variance", "Variance (settled − owed)", 18, true}, {"unsettled", "Unsettled", 18, false},
@@ -528,7 +541,7 @@ func settlementRow(row []cell, s reconcile.SettlementDay, n rowNames) ([]cell, e
 }
 
 func amounts(c reconcile.Currency, minors ...int64) ([]cell, error) {
-	exp, err := c.Exponent()
+	exp, err := exponent(c)
 	if err != nil {
 		return nil, fmt.Errorf("currency: %w", err)
 	}

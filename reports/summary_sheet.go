@@ -112,6 +112,7 @@ func (x *XLSX) writeSummary(lines []reconcile.SummaryLine, settlements []reconci
 func (r *summaryRows) measure(lines []reconcile.SummaryLine, settlements []reconcile.SettlementDay) {
 	for _, l := range lines {
 		r.fit(0, l.Provider.DisplayName()+" · "+string(l.Currency))
+		r.fit(0, "  "+matchedLabel(l))
 		for _, v := range []int64{l.LedgerTotal, l.ProviderTotal, l.MatchedTotal, l.DiscrepancyTotal} {
 			for i := 2; i < summaryCols; i++ {
 				r.fit(i, accounting(v, l.Currency))
@@ -283,8 +284,7 @@ func (r *summaryRows) statement(lines []reconcile.SummaryLine) error {
 		if err := step("Ledger total: paid entries", l.LedgerPaid, l.LedgerTotal, ""); err != nil {
 			return err
 		}
-		matched := "Matched: the same on both sides (" + reconcile.Money{Minor: l.MatchedTotal, Currency: l.Currency}.Human() + ")"
-		if err := step(matched, l.MatchedCount, 0, ""); err != nil {
+		if err := step(matchedLabel(l), l.MatchedCount, 0, ""); err != nil {
 			return err
 		}
 		for _, k := range bridgeKinds() {
@@ -306,6 +306,12 @@ func (r *summaryRows) statement(lines []reconcile.SummaryLine) error {
 		r.s.row++
 	}
 	return nil
+}
+
+// matchedLabel is the statement's matched line: "Matched: the same on both
+// sides (978,433.22 KES)".
+func matchedLabel(l reconcile.SummaryLine) string {
+	return "Matched: the same on both sides (" + reconcile.Money{Minor: l.MatchedTotal, Currency: l.Currency}.Human() + ")"
 }
 
 // settlementTotal is one row of the settlement bridge.
@@ -485,7 +491,11 @@ func (r *summaryRows) about() error {
 		if f.Label == "WARNING" {
 			continue
 		}
-		if err := r.x.paragraphWidth(r.s, f.Label, factWords(f.Value), summaryCols, rest); err != nil {
+		v := factWords(f.Value)
+		if v == "0" && strings.Contains(strings.ToLower(f.Label), "tolerance") {
+			v = "none: every variance is reported"
+		}
+		if err := r.x.paragraphWidth(r.s, f.Label, v, summaryCols, rest); err != nil {
 			return err
 		}
 	}

@@ -2,9 +2,11 @@ package reports
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,11 +86,29 @@ type styleKey struct {
 }
 
 // sheet is one streamed worksheet and the last row written to it.
+//
+// A stream writer takes the column widths before any row, so a data sheet
+// holds its first fitRows rows (pending) until it starts: the widths then
+// fit what those rows hold — text up to its column's width, past which it
+// wraps, amounts whole — and the header and the rows are written.
 type sheet struct {
-	name string
-	sw   *excelize.StreamWriter
-	cols []column
-	row  int
+	name    string
+	sw      *excelize.StreamWriter
+	cols    []column
+	row     int
+	started bool
+	pending [][]cell
+}
+
+// fitRows is how many rows a data sheet holds to fit its column widths.
+const fitRows = 1000
+
+// rows is how many rows s has, header and pending rows included.
+func (s *sheet) rows() int {
+	if s.started {
+		return s.row
+	}
+	return 1 + len(s.pending)
 }
 
 // NewXLSX starts report.xlsx with its four sheets.
@@ -125,11 +145,11 @@ func (x *XLSX) init() error {
 		}
 	}
 	var err error
-	if x.disc, err = x.newTable(DiscrepanciesSheet, discrepancyColumns); err != nil {
+	if x.disc, err = x.newTable(DiscrepanciesSheet, discrepancyColumns, true); err != nil {
 		return err
 	}
 	x.discPages = 1
-	x.match, err = x.newTable(MatchesSheet, append(matchColumns[:len(matchColumns):len(matchColumns)], matchStatusColumn))
+	x.match, err = x.newTable(MatchesSheet, append(matchColumns[:len(matchColumns):len(matchColumns)], matchStatusColumn), true)
 	return err
 }
 
@@ -139,6 +159,9 @@ func (x *XLSX) style(k styleKey) (int, error) {
 		return id, nil
 	}
 	st := &excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: k.wrap}}
+	if k.role == "text" {
+		st.Alignment.Horizontal, st.Alignment.Indent = "left", 1
+	}
 	switch k.role {
 	case "header":
 		st.Font = &excelize.Font{Bold: true}
@@ -225,9 +248,11 @@ func (x *XLSX) pageLayout(name string, headerRow int) error {
 	})
 }
 
-// newTable starts streaming a data sheet: print setup, column widths, a
-// frozen header row and the header.
-func (x *XLSX) newTable(name string, cols []column) (*sheet, error) {
+// newTable starts streaming a data sheet: print setup, then, once its
+// widths are known (start), column widths, a frozen header row and the
+// header. With fit the widths fit the first fitRows rows; else they are
+// cols' own.
+func (x *XLSX) newTable(name string, cols []column, fit bool) (*sheet, error) {
 	if err := x.printSetup(name); err != nil {
 		return nil, err
 	}
@@ -235,26 +260,97 @@ func (x *XLSX) newTable(name string, cols []column) (*sheet, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sheet{name: name, sw: sw, cols: cols}
-	for i, c := range cols {
-		if err := sw.SetColWidth(i+1, i+1, c.width); err != nil {
-			return nil, err
+	s := &sheet{name: name, sw: sw, cols: slices.Clone(cols)}
+	if !fit {
+		return s, x.start(s)
+	}
+	return s, nil
+}
+
+// start writes the column widths — fitted to the pending rows — the frozen
+// header, and the pending rows. It does nothing once s has started.
+func (x *XLSX) start(s *sheet) error {
+	if s.started {
+		return nil
+	}
+	s.started = true
+	if s.pending != nil {
+		fitWidths(s.cols, s.pending)
+	}
+	for i, c := range s.cols {
+		if err := s.sw.SetColWidth(i+1, i+1, c.width); err != nil {
+			return err
 		}
 	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return nil, err
+	if err := s.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
 	}
 	hs, err := x.style(styleKey{role: "header"})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	h := make([]any, len(cols))
+	h := make([]any, len(s.cols))
 	lines := 1
-	for i, c := range cols {
+	for i, c := range s.cols {
 		h[i] = excelize.Cell{StyleID: hs, Value: x.title(c)}
 		lines = max(lines, wrappedLines(x.title(c), c.width, 1.15))
 	}
-	return s, x.setRow(s, h, excelize.RowOpts{Height: lineHeight * float64(lines)})
+	if err := x.setRow(s, h, excelize.RowOpts{Height: lineHeight * float64(lines)}); err != nil {
+		return err
+	}
+	pending := s.pending
+	s.pending = nil
+	for _, cells := range pending {
+		if err := x.writeNow(s, cells); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fitWidths sets each column's width from rows: wrapped text as wide as
+// its longest value, up to the column's width; other text, amounts and
+// counts as wide as their longest value; never narrower than the longest
+// word of the heading. Dates keep the column's width.
+func fitWidths(cols []column, rows [][]cell) {
+	need := make([]float64, len(cols))
+	for _, r := range rows {
+		for i, c := range r {
+			if i >= len(cols) {
+				break
+			}
+			var n float64
+			switch c.kind {
+			case textCell:
+				n = float64(utf8.RuneCountInString(c.text)) + 2.5 // the indent
+			case amountCell:
+				if !c.blank {
+					n = float64(len(formatMinor(c.n, c.exp))*4/3+len(c.cur)) + 4 // grouping, parentheses, code
+				}
+			case countCell:
+				n = float64(len(strconv.FormatInt(c.n, 10))*4/3) + 2
+			}
+			need[i] = max(need[i], n)
+		}
+	}
+	for i := range cols {
+		c := &cols[i]
+		word := 0.0
+		for w := range strings.FieldsSeq(c.title) {
+			if strings.Contains(w, "{zone}") {
+				w = "(Africa/Nairobi)"
+			}
+			word = max(word, float64(utf8.RuneCountInString(w))*1.15+2)
+		}
+		switch {
+		case len(rows) > 0 && rows[0][i].kind == timeCell, len(rows) > 0 && rows[0][i].kind == dayCell:
+			c.width = max(c.width, word)
+		case c.wrap:
+			c.width = max(min(need[i], c.width), word)
+		default:
+			c.width = max(need[i], word)
+		}
+	}
 }
 
 // lineHeight is the height in points of one line of 11-point text.
@@ -268,7 +364,7 @@ const lineHeight = 15
 func wrappedLines(text string, width, factor float64) int {
 	n := 0
 	for line := range strings.SplitSeq(text, "\n") {
-		n += max(1, int(math.Ceil(float64(utf8.RuneCountInString(line))*factor/max(width-1, 1))))
+		n += max(1, int(math.Ceil(float64(utf8.RuneCountInString(line))*factor/max(width-0.5, 1))))
 	}
 	return n
 }
@@ -304,7 +400,7 @@ func (x *XLSX) finishTable(s *sheet, lastRow int) error {
 
 // WriteDiscrepancy adds one discrepancy row.
 func (x *XLSX) WriteDiscrepancy(d reconcile.Discrepancy) error {
-	if x.disc.row >= maxSheetRows {
+	if x.disc.rows() >= maxSheetRows {
 		if err := x.nextDiscrepancySheet(); err != nil {
 			return fmt.Errorf("report.xlsx: %w", err)
 		}
@@ -324,6 +420,9 @@ func (x *XLSX) WriteDiscrepancy(d reconcile.Discrepancy) error {
 // nextDiscrepancySheet closes the full discrepancies sheet and starts
 // "Discrepancies (n)" right after it.
 func (x *XLSX) nextDiscrepancySheet() error {
+	if err := x.start(x.disc); err != nil {
+		return err
+	}
 	if err := x.finishTable(x.disc, x.disc.row); err != nil {
 		return err
 	}
@@ -336,7 +435,7 @@ func (x *XLSX) nextDiscrepancySheet() error {
 		return err
 	}
 	var err error
-	x.disc, err = x.newTable(name, discrepancyColumns)
+	x.disc, err = x.newTable(name, discrepancyColumns, true)
 	return err
 }
 
@@ -365,30 +464,43 @@ func matchStatus(m reconcile.Match) string {
 	var s string
 	switch m.Ledger.Status {
 	case reconcile.LedgerPaid:
-		s = "Paid: in matched total"
+		s = "Paid"
 		if m.Ledger.Direction == reconcile.Out {
-			s = "Paid out: in matched total"
+			s = "Paid out"
 		}
 	case reconcile.LedgerRefunded:
-		s = "Refunded and reversed: nets to nothing"
+		s = "Refunded: nets to nothing"
 	default:
 		s = string(m.Ledger.Status)
 	}
 	for _, r := range m.Records {
 		if !r.AmountKnown && r.Kind != reconcile.KindReversal {
-			s += "; provider reported no amount"
+			s += "; no amount reported"
 			break
 		}
 	}
 	if m.Heuristic {
-		s += "; matched by amount, phone and time"
+		s += "; by amount, phone and time"
 	}
 	return s
 }
 
-// writeCells writes one row of report cells to s, each column wrapped or
-// not as it says.
+// writeCells writes one row of report cells to s, or holds it until s
+// starts (see sheet).
 func (x *XLSX) writeCells(s *sheet, cells []cell) error {
+	if !s.started {
+		s.pending = append(s.pending, slices.Clone(cells))
+		if len(s.pending) >= fitRows {
+			return x.start(s)
+		}
+		return nil
+	}
+	return x.writeNow(s, cells)
+}
+
+// writeNow writes one row of report cells to s, each column wrapped or not
+// as it says, the row as tall as its wrapped text.
+func (x *XLSX) writeNow(s *sheet, cells []cell) error {
 	x.vals = x.vals[:0]
 	lines := 1
 	for i, c := range cells {
@@ -398,7 +510,7 @@ func (x *XLSX) writeCells(s *sheet, cells []cell) error {
 			return err
 		}
 		if wrap && c.kind == textCell {
-			lines = max(lines, wrappedLines(c.text, s.cols[i].width, 1.1))
+			lines = max(lines, wrappedLines(c.text, s.cols[i].width-1.5, 1.0)) // less the indent
 		}
 		x.vals = append(x.vals, v)
 	}
@@ -514,6 +626,9 @@ func (x *XLSX) Finish(w io.Writer, summary []reconcile.SummaryLine, settlements 
 }
 
 func (x *XLSX) finish(summary []reconcile.SummaryLine, settlements []reconcile.SettlementDay) error {
+	if err := errors.Join(x.start(x.disc), x.start(x.match)); err != nil {
+		return err
+	}
 	if err := x.finishTable(x.disc, x.disc.row); err != nil {
 		return err
 	}
@@ -540,11 +655,21 @@ func (x *XLSX) finish(summary []reconcile.SummaryLine, settlements []reconcile.S
 }
 
 func (x *XLSX) writeSettlements(rows []reconcile.SettlementDay) error {
-	s, err := x.newTable(SettlementsSheet, settlementColumns)
+	rows = sortedSettlements(rows)
+	// The rows are all known: the columns are as wide as their content.
+	cols := slices.Clone(settlementColumns)
+	for _, r := range rows {
+		cells, err := settlementRow(nil, r, words)
+		if err != nil {
+			return fmt.Errorf("settlement %s %s: %w", r.Provider, r.Account, err)
+		}
+		fitColumns(cols, cells)
+	}
+	s, err := x.newTable(SettlementsSheet, cols, false)
 	if err != nil {
 		return err
 	}
-	for _, r := range sortedSettlements(rows) {
+	for _, r := range rows {
 		if x.cells, err = settlementRow(x.cells[:0], r, words); err != nil {
 			return fmt.Errorf("settlement row %d (%s %s): %w", s.row, r.Provider, r.Account, err)
 		}
@@ -562,11 +687,31 @@ func (x *XLSX) writeSettlements(rows []reconcile.SettlementDay) error {
 	return x.finishTable(s, last)
 }
 
+// fitColumns widens cols to fit cells: text to its length (up to 40, past
+// which it wraps), amounts to their accounting format.
+func fitColumns(cols []column, cells []cell) {
+	for i, c := range cells {
+		if i >= len(cols) {
+			return
+		}
+		var n int
+		switch c.kind {
+		case textCell:
+			n = min(utf8.RuneCountInString(c.text), 40)
+		case amountCell:
+			if !c.blank {
+				n = len(formatMinor(c.n, c.exp))*4/3 + len(c.cur) + 3 // grouping, parentheses, code
+			}
+		}
+		cols[i].width = max(cols[i].width, float64(n)+2)
+	}
+}
+
 // settlementDefinitions explain the Settlements sheet's columns, below it.
 var settlementDefinitions = []string{
-	"Gross: the provider's succeeded payments of the business day. Fees: as the provider reported them, else by the configured fee schedule. Reversals and payouts: money the provider sent back or out that day.",
-	"Net expected = gross − fees − reversals − payouts, for the day. Owed: what the day's settlement should pay — the net of the days since the previous settlement (T+1: up to the end of the day before). Settled: what the provider paid out that day.",
-	"Variance = settled − owed: negative means the provider paid less than it owed (short), positive more (over); zero on a day without a settlement. Unsettled: what the next settlement still owes at the end of the day.",
+	"Gross: the provider's succeeded payments of the business day. Fees: as the provider reported them, else by the configured fee schedule. Reversals and payouts: money the provider sent back or out that day. Net expected = gross − fees − reversals − payouts.",
+	"Owed: what the day's settlement should pay — the net of the days since the previous settlement (T+1: up to the end of the day before), plus any earlier shortfall it pays back. Settled: what the provider paid out that day.",
+	"Variance = settled − owed: negative means the provider paid less than it owed (short), positive more (over); zero on a day without a settlement. Unsettled: the provider's balance owed at the end of the day, a shortfall carried until it is paid.",
 }
 
 // paragraph writes text as one wrapped line across the first cols columns

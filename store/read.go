@@ -88,7 +88,7 @@ const recordCurrencySQL = `CASE WHEN (r.currency <> '' AND (r.amount_minor IS NO
 		OR r.merchant_ref = '' THEN r.currency
 	ELSE COALESCE((SELECT l.currency FROM ledger_entries l WHERE l.provider = r.provider
 		AND l.direction = CASE WHEN r.kind IN ('payout', 'reversal') THEN 'out' ELSE 'in' END
-		AND l.reference = r.merchant_ref), r.currency) END`
+		AND l.reference = btrim(r.merchant_ref, E' \t\r\n')), r.currency) END`
 
 // recordFlagsSQL packs a record's flags into one integer: 1 fee_on_payer,
 // 2 partial.
@@ -101,32 +101,61 @@ const recordFlagsSQL = `(CASE WHEN r.fee_on_payer THEN 1 ELSE 0 END + CASE WHEN 
 // currency allows stays AmountKnown false, AmountSent set, for the matcher
 // to report.
 func (s *Store) Records(ctx context.Context, f Filter) iter.Seq2[reconcile.Record, error] {
-	ints := []string{"amount_minor", "fee_minor", "vat_minor", occurredMicros, "raw_payload_id", recordFlagsSQL}
-	texts := []string{"provider", "kind", "account", recordCurrencySQL, "status", "provider_status", "method", "source",
-		"tx_id", "merchant_ref", "provider_ref", "related_tx_id", "counterparty", "COALESCE(amount_sent, '')"}
-	q := `SELECT ` + packedSQL(ints, texts) + ` FROM provider_records r WHERE ` + filterSQL + ` ORDER BY occurred_at, id`
-	return stream(ctx, s.db.DB, "provider records", q, f.args(), len(ints), len(texts), func(r *rowReader) reconcile.Record {
-		cur := reconcile.Currency(r.word(9))
-		rec := reconcile.Record{
-			Amount: reconcile.Money{Minor: r.int(0), Currency: cur}, AmountKnown: r.field(0) != "",
-			Fee: reconcile.Money{Minor: r.int(1), Currency: cur}, VAT: reconcile.Money{Minor: r.int(2), Currency: cur},
-			FeeKnown: r.field(1) != "", OccurredAt: time.UnixMicro(r.int(3)).UTC(), RawPayloadID: r.int(4),
-			Provider: reconcile.Provider(r.word(6)), Kind: reconcile.Kind(r.word(7)), Account: r.word(8),
-			Status: reconcile.Status(r.word(10)), ProviderStatus: r.word(11), Method: r.word(12),
-			Source: reconcile.Source(r.word(13)), TxID: r.field(14), MerchantRef: r.field(15), ProviderRef: r.field(16),
-			RelatedTxID: r.field(17), Counterparty: r.field(18),
-			FeeOnPayer: r.int(5)&1 != 0, Partial: r.int(5)&2 != 0,
+	q := `SELECT ` + recordPacked + ` FROM provider_records r WHERE ` + filterSQL + ` ORDER BY occurred_at, id`
+	return stream(ctx, s.db.DB, "provider records", q, f.args(), len(recordInts), len(recordTexts), scanRecord)
+}
+
+// PaymentByTxID returns the payment of provider p with transaction id tx,
+// else its payout, wherever it lies in time — read as Records reads it —
+// and whether there is one. The matcher asks it for the payment a reversal
+// names when that payment is not among the records a run read (a reversal
+// days after its payment), so that each run judges the reversal alike.
+func (s *Store) PaymentByTxID(ctx context.Context, p reconcile.Provider, tx string) (reconcile.Record, bool, error) {
+	q := `SELECT ` + recordPacked + ` FROM provider_records r WHERE r.provider = $1 AND r.tx_id = $2
+		AND r.kind IN ('payment', 'payout') ORDER BY r.kind = 'payment' DESC, r.occurred_at, r.id LIMIT 1`
+	for rec, err := range stream(ctx, s.db.DB, "the payment a reversal names", q, []any{string(p), tx}, len(recordInts), len(recordTexts), scanRecord) {
+		if err != nil {
+			return reconcile.Record{}, false, err
 		}
-		if sent := r.field(19); !rec.AmountKnown && sent != "" {
-			rec.AmountSent = strings.Clone(sent)
-			if cur != "" {
-				if m, err := reconcile.ParseMajor(sent, cur); err == nil {
-					rec.Amount, rec.AmountKnown, rec.AmountSent = m, true, ""
-				}
+		return rec, true, nil
+	}
+	return reconcile.Record{}, false, nil
+}
+
+// The columns Records and PaymentByTxID read, packed (packedSQL).
+var (
+	recordInts  = []string{"amount_minor", "fee_minor", "vat_minor", occurredMicros, "raw_payload_id", recordFlagsSQL}
+	recordTexts = []string{"provider", "kind", "account", recordCurrencySQL, "status", "provider_status", "method", "source",
+		"tx_id", "merchant_ref", "provider_ref", "related_tx_id", "counterparty", "COALESCE(amount_sent, '')"}
+	recordPacked = packedSQL(recordInts, recordTexts)
+)
+
+// scanRecord builds a record from a row of recordPacked. A record stored
+// without a currency takes that of its ledger entry (recordCurrencySQL), and
+// an amount kept as sent (Record.AmountSent) is read in it here: one more
+// precise than the currency allows stays AmountKnown false, AmountSent set,
+// for the matcher to report.
+func scanRecord(r *rowReader) reconcile.Record {
+	cur := reconcile.Currency(r.word(9))
+	rec := reconcile.Record{
+		Amount: reconcile.Money{Minor: r.int(0), Currency: cur}, AmountKnown: r.field(0) != "",
+		Fee: reconcile.Money{Minor: r.int(1), Currency: cur}, VAT: reconcile.Money{Minor: r.int(2), Currency: cur},
+		FeeKnown: r.field(1) != "", OccurredAt: time.UnixMicro(r.int(3)).UTC(), RawPayloadID: r.int(4),
+		Provider: reconcile.Provider(r.word(6)), Kind: reconcile.Kind(r.word(7)), Account: r.word(8),
+		Status: reconcile.Status(r.word(10)), ProviderStatus: r.word(11), Method: r.word(12),
+		Source: reconcile.Source(r.word(13)), TxID: r.field(14), MerchantRef: r.field(15), ProviderRef: r.field(16),
+		RelatedTxID: r.field(17), Counterparty: r.field(18),
+		FeeOnPayer: r.int(5)&1 != 0, Partial: r.int(5)&2 != 0,
+	}
+	if sent := r.field(19); !rec.AmountKnown && sent != "" {
+		rec.AmountSent = strings.Clone(sent)
+		if cur != "" {
+			if m, err := reconcile.ParseMajor(sent, cur); err == nil {
+				rec.Amount, rec.AmountKnown, rec.AmountSent = m, true, ""
 			}
 		}
-		return rec
-	})
+	}
+	return rec
 }
 
 // stream runs q, whose rows are packedSQL values of ints integers and texts

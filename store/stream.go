@@ -14,6 +14,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/mizani/reconcile"
 	"github.com/mizani/reconcile/sources"
 )
 
@@ -86,23 +87,21 @@ func (s *Store) BeginImport(ctx context.Context) (*Import, error) {
 // importTablesSQL creates the staging tables of an Import, dropped with its
 // transaction. import_payloads holds a chunk's payloads (body_text: the body
 // when text can hold it, body_bin otherwise), import_records their records
-// (pord: the payload's ord), import_new the ord and id of each payload the
-// chunk stored, import_sightings the records of stored payloads, each with
-// its round: the n-th sighting of a transaction in the chunk is in round n,
-// since one statement cannot update a row twice.
+// (pord: the payload's ord) each with its round: the n-th sighting of a
+// transaction in the chunk is in round n, since one statement cannot update
+// a row twice. import_new holds the ord and id of each payload the chunk
+// stored.
 const importTablesSQL = `
 CREATE TEMP TABLE import_payloads (
 	ord bigint, provider text, source text, kind text, dedup_key text,
 	body_text text, body_bin bytea, doc_ok boolean, received_at timestamptz) ON COMMIT DROP;
 CREATE TEMP TABLE import_records (
-	pord bigint, rseq int, provider text, kind text, tx_id text, merchant_ref text, provider_ref text,
+	pord bigint, round bigint, provider text, kind text, tx_id text, merchant_ref text, provider_ref text,
 	related_tx_id text, account text, currency text, amount_minor bigint, fee_minor bigint, vat_minor bigint,
 	status text, provider_status text, occurred_at timestamptz, counterparty text, method text, source text,
 	amount_sent text, fee_on_payer boolean, partial boolean) ON COMMIT DROP;
+CREATE INDEX ON import_records (round); -- a transaction sighted n times costs n index scans, not n scans
 CREATE TEMP TABLE import_new (ord bigint PRIMARY KEY, id bigint) ON COMMIT DROP;
-CREATE TEMP TABLE import_sightings ON COMMIT DROP AS
-	SELECT *, 0::bigint AS payload_id, 0::bigint AS round FROM import_records WITH NO DATA;
-CREATE INDEX ON import_sightings (round);
 -- The staging tables are never analyzed (that would cost more than the
 -- merges): no nested loop over what the planner takes for a few rows, and
 -- the sort of a chunk's payloads by ord stays in memory.
@@ -111,7 +110,7 @@ SET LOCAL work_mem = '64MB';`
 
 var (
 	importPayloadCols = []string{"ord", "provider", "source", "kind", "dedup_key", "body_text", "body_bin", "doc_ok", "received_at"}
-	importRecordCols  = []string{"pord", "rseq", "provider", "kind", "tx_id", "merchant_ref", "provider_ref", "related_tx_id",
+	importRecordCols  = []string{"pord", "round", "provider", "kind", "tx_id", "merchant_ref", "provider_ref", "related_tx_id",
 		"account", "currency", "amount_minor", "fee_minor", "vat_minor", "status", "provider_status", "occurred_at",
 		"counterparty", "method", "source", "amount_sent", "fee_on_payer", "partial"}
 )
@@ -137,19 +136,11 @@ var (
 	importPayloadsLenient = importPayloadsSQL("mizani_jsonb_or_null(b.body)")
 )
 
-// importSightingsSQL numbers the records of the chunk's stored payloads into
-// rounds and returns the number of rounds.
-const importSightingsSQL = `WITH x AS (
-	INSERT INTO import_sightings
-	SELECT r.*, n.id, row_number() OVER (PARTITION BY r.provider, r.kind, r.tx_id ORDER BY r.pord, r.rseq)
-	FROM import_records r JOIN import_new n ON n.ord = r.pord
-	RETURNING round)
-SELECT COALESCE(max(round), 0) FROM x`
-
-// importRoundSQL upserts round $1 of the chunk's sightings, in (kind, tx_id)
-// order, the lock order Save uses too.
+// importRoundSQL upserts round $1 of the chunk's records, those of the
+// payloads it stored, in (kind, tx_id) order, the lock order Save uses too.
 var importRoundSQL = `WITH s AS (
-	SELECT *, row_number() OVER (ORDER BY kind, tx_id, provider) AS ord FROM import_sightings WHERE round = $1),
+	SELECT r.*, n.id AS payload_id, row_number() OVER (ORDER BY r.kind, r.tx_id, r.provider) AS ord
+	FROM import_records r JOIN import_new n ON n.ord = r.pord WHERE r.round = $1),
 ` + upsertSQL("s.payload_id", false) + `
 SELECT count(*) FROM up`
 
@@ -265,7 +256,7 @@ func (im *Import) Rollback() error {
 // mergeChunk stages chunk with COPY and merges it into the store.
 func (im *Import) mergeChunk(chunk []staged) error {
 	ctx, tx := im.ctx, im.tx
-	if _, err := tx.ExecContext(ctx, "TRUNCATE import_payloads, import_records, import_new, import_sightings"); err != nil {
+	if _, err := tx.ExecContext(ctx, "TRUNCATE import_payloads, import_records, import_new"); err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
 	base := im.payloads
@@ -298,7 +289,7 @@ func (im *Import) mergeChunk(chunk []staged) error {
 	if err != nil {
 		return err
 	}
-	err = copyRecordRows(ctx, tx, base, chunk)
+	rounds, err := copyRecordRows(ctx, tx, base, chunk)
 	if err != nil {
 		return err
 	}
@@ -318,10 +309,6 @@ func (im *Import) mergeChunk(chunk []staged) error {
 		return fmt.Errorf("import: storing payloads: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	var rounds int64
-	if err := tx.QueryRowContext(ctx, importSightingsSQL).Scan(&rounds); err != nil {
-		return fmt.Errorf("import: staging records: %w", err)
-	}
 	for k := int64(1); k <= rounds; k++ {
 		var up int64
 		if err := tx.QueryRowContext(ctx, importRoundSQL, k).Scan(&up); err != nil {
@@ -337,13 +324,22 @@ func (im *Import) mergeChunk(chunk []staged) error {
 }
 
 // copyRecordRows stages the records of chunk, whose first payload has ord
-// base.
-func copyRecordRows(ctx context.Context, tx *sql.Tx, base int, chunk []staged) error {
+// base, each in its round, and returns the number of rounds. (A round
+// counts the sightings of a transaction in the chunk, also those of a
+// payload that will prove a duplicate: the rounds only keep each
+// transaction's sightings in the order added.)
+func copyRecordRows(ctx context.Context, tx *sql.Tx, base int, chunk []staged) (rounds int64, err error) {
 	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("import_records", importRecordCols...))
 	if err != nil {
-		return fmt.Errorf("import: %w", err)
+		return 0, fmt.Errorf("import: %w", err)
 	}
 	defer stmt.Close()
+	type txKey struct {
+		provider reconcile.Provider
+		kind     reconcile.Kind
+		tx       string
+	}
+	seen := make(map[txKey]int64, len(chunk))
 	for i := range chunk {
 		p := &chunk[i].Payload
 		for j := range chunk[i].Records {
@@ -357,18 +353,22 @@ func copyRecordRows(ctx context.Context, tx *sql.Tx, base int, chunk []staged) e
 			if r.FeeKnown {
 				fee, vat = r.Fee.Minor, r.VAT.Minor
 			}
-			if _, err := stmt.ExecContext(ctx, int64(base+i), int64(j), string(r.Provider), string(r.Kind), r.TxID,
+			k := txKey{r.Provider, r.Kind, r.TxID}
+			round := seen[k] + 1
+			seen[k] = round
+			rounds = max(rounds, round)
+			if _, err := stmt.ExecContext(ctx, int64(base+i), round, string(r.Provider), string(r.Kind), r.TxID,
 				r.MerchantRef, r.ProviderRef, r.RelatedTxID, r.Account, string(r.Currency()), amount, fee, vat,
 				string(r.Status), r.ProviderStatus, r.OccurredAt.UTC().Format(time.RFC3339Nano), r.Counterparty, r.Method,
 				string(cmp.Or(r.Source, p.Source)), sent, r.FeeOnPayer, r.Partial); err != nil {
-				return copyError(err, chunk)
+				return 0, copyError(err, chunk)
 			}
 		}
 	}
 	if _, err := stmt.ExecContext(ctx); err != nil {
-		return copyError(err, chunk)
+		return 0, copyError(err, chunk)
 	}
-	return nil
+	return rounds, nil
 }
 
 // copyRows stages one row per staged payload through COPY into table.

@@ -192,7 +192,7 @@ func TestGlobalFlags(t *testing.T) {
 		inStdout bool
 	}{
 		{"help hides the password", []string{"ledger", "import", "--help"}, exitOK, "--database-url", true},
-		{"connection error hides the password", []string{"migrate", "status"}, exitFailure, "connecting to database", false},
+		{"connection error hides the password", []string{"migrate", "status"}, exitFailure, "opening database", false},
 		{"bad log format", []string{"migrate", "status", "--log-format", "xml"}, exitBadInput, `log format "xml"`, false},
 		{"bare group shows its help", []string{"ledger"}, exitOK, "import", true},
 	}

@@ -35,6 +35,7 @@ type runOptions struct {
 	grace, tolerance    time.Duration
 	staleAfter          time.Duration
 	settlementLookBack  time.Duration
+	bankLagDays         int
 	heuristics          []string
 	rounding            string
 	settlementTolerance int64
@@ -87,7 +88,8 @@ func (o *runOptions) addTuningFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.rounding, "rounding", envOr("RECONCILE_ROUNDING", string(reconcile.DefaultRounding)), "fee rounding rule: half-even, half-up, down, up (env RECONCILE_ROUNDING)")
 	f.Int64Var(&o.settlementTolerance, "settlement-tolerance", 0, "largest settlement variance not reported, in minor units")
 	f.BoolVar(&o.sameDay, "same-day-settlement", false, "a settlement on day D pays what was owed up to the end of D (default: up to D-1)")
-	f.DurationVar(&o.settlementLookBack, "settlement-look-back", jobs.DefaultSettlementLookBack, "how far before the window to look for the last settlement (at least the longest gap between settlements)")
+	f.DurationVar(&o.settlementLookBack, "settlement-look-back", jobs.DefaultSettlementLookBack, "how far before the window to look for the last settlement and unpaid shortfalls (at least the longest gap between settlements; 0: the least, the look-around)")
+	f.IntVar(&o.bankLagDays, "bank-lag-days", matchers.DefaultBankLagDays, "how many days after a settlement its bank credit may be value-dated")
 	f.IntVar(&o.xlsxMaxMatches, "xlsx-max-matches", reports.DefaultXLSXMaxMatches, "most match rows in report.xlsx (all are in matches.csv)")
 	f.StringArrayVar(&o.fees, "fee", nil, `fee schedule entry "provider[:method]=PERCENT[+FIXED]", e.g. "ikhokha:card=2.85" (replaces the defaults)`)
 }
@@ -144,6 +146,22 @@ func (o runOptions) tuning() (jobs.RunConfig, error) {
 	if o.grace < 0 || o.tolerance < 0 || o.staleAfter <= 0 || o.settlementTolerance < 0 || o.xlsxMaxMatches < 0 || o.settlementLookBack < 0 {
 		return cfg, errors.New("--grace, --tolerance, --stale-after, --settlement-tolerance, --settlement-look-back and --xlsx-max-matches must not be negative")
 	}
+	if o.bankLagDays < 1 {
+		return cfg, errors.New("--bank-lag-days must be at least 1: a credit value-dated the day after its settlement is on time")
+	}
+	lookBack := o.settlementLookBack
+	if lookBack == 0 {
+		// Zero is the least look-back, never the default: the run records
+		// the one it used.
+		lookBack = jobs.LeastSettlementLookBack
+	}
+	// Zero is not "the default": a zero grace or tolerance would join only
+	// items of the very same instant, so it is refused rather than
+	// silently replaced (the defaults are the flags' own).
+	if o.grace == 0 || o.tolerance == 0 {
+		return cfg, fmt.Errorf("--grace %s and --tolerance %s must be positive (defaults %s and %s)",
+			o.grace, o.tolerance, matchers.DefaultGrace, matchers.DefaultTolerance)
+	}
 	if o.tolerance > o.grace {
 		return cfg, fmt.Errorf("--tolerance %s must not exceed --grace %s", o.tolerance, o.grace)
 	}
@@ -157,7 +175,8 @@ func (o runOptions) tuning() (jobs.RunConfig, error) {
 		Zone: zone, Providers: providers, Formats: formats,
 		Grace: o.grace, HeuristicProviders: heuristics, Tolerance: o.tolerance, StaleAfter: o.staleAfter,
 		Fees: fees, Rounding: rounding, SettlementTolerance: o.settlementTolerance,
-		SameDaySettlement: o.sameDay, XLSXMaxMatches: o.xlsxMaxMatches, SettlementLookBack: o.settlementLookBack,
+		SameDaySettlement: o.sameDay, XLSXMaxMatches: o.xlsxMaxMatches, SettlementLookBack: lookBack,
+		BankLagDays: o.bankLagDays,
 	}
 	providerTraits(&cfg, true, len(o.fees) > 0)
 	cfg.Configured = configuredProviders()

@@ -104,7 +104,12 @@ func (a *app) serve(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	defer st.Close()
-	st.DB().SetMaxIdleConns(32) // concurrent deliveries reuse connections
+	// Pool (issue 12): deliveries are group-committed by a few committers,
+	// a connection each (webhook.DefaultCommitters); the rest serve a
+	// delivery saved alone, /healthz and the nightly job. Bounded, so a
+	// burst of deliveries queues (and is shed with 503) instead of opening
+	// a connection each.
+	st.SetMaxOpenConns(webhook.DefaultCommitters + 8)
 
 	providers, unconfigured, err := webhookProviders()
 	if err != nil {

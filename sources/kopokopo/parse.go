@@ -6,6 +6,8 @@ package kopokopo
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,9 +48,15 @@ const defaultCurrency reconcile.Currency = "KES"
 //     reversed, and it may be all Mizani ever hears of it (a polling result
 //     serves a reversed transaction only as Reversed), so the payment must be
 //     recorded too: the matcher joins the reversal to it, and settlement
-//     counts it in gross and the reversal once (a reversed payment is not
-//     subtracted again when a reversal record names it). The payment comes
-//     first, so that it precedes its reversal in the store.
+//     counts it in gross and the reversal once. The payment's RelatedTxID is
+//     its own id: its reversal is a record of its own (reconcile.Record), so
+//     settlement never counts the status as a reversal on the payment's day.
+//     The payment comes first, so that it precedes its reversal in the store.
+//   - The reversal is dated when it happened: the webhook's created_at (the
+//     resource's origination_time is the payment's), never before the
+//     payment. A polling result says only that the transaction is reversed
+//     by the time of the poll, not when: its reversal keeps the payment's
+//     time, as when Mizani first hears of a transaction already reversed.
 //   - An incoming payment (STK push) result is a payment keyed by data.id, the
 //     same id for its pending, failed and successful results; MerchantRef is
 //     metadata.reference and ProviderRef the M-PESA reference once paid.
@@ -58,11 +66,24 @@ const defaultCurrency reconcile.Currency = "KES"
 //     disbursements may land on different days. The settlement_transfer_completed
 //     webhook describes one transfer batch and the settlement transfer result
 //     the whole transfer, under different ids, so a disbursement is keyed by
-//     what both carry: its transaction_reference (M-PESA code) when present,
-//     else its origination time (UTC) and amount — the same money arriving both
-//     ways is one record. RelatedTxID is the batch or transfer id. A transfer
-//     with no disbursements yet moved no money and yields no record; a null
-//     transfer amount ("all available funds") needs none.
+//     what both always carry: its origination time (UTC), amount and currency
+//     — the same money arriving both ways is one record, even when only one
+//     of them names its transaction_reference (the M-PESA code, kept as
+//     ProviderRef). RelatedTxID is the batch or transfer id.
+//   - A disbursement's status is its own, else its batch's, else the
+//     transfer's. Failed, like Reversed, is the reversed status: money that
+//     did not stay paid, which replaces an earlier Transferred sighting of
+//     the same disbursement by the store's status precedence, and which
+//     settlement does not count as settled.
+//   - A disbursement with a null amount takes the transfer's amount when it
+//     is the transfer's only one; otherwise the payload is malformed, naming
+//     the disbursement's amount: never a settlement of nothing. A completed
+//     transfer (the webhook, or a result with a final status) that lists no
+//     disbursements is one settlement of its own amount, keyed like a
+//     disbursement at the transfer's time; with no amount either it is
+//     malformed. A result still pending with no disbursements moved no money
+//     and yields no record; a null transfer amount ("all available funds")
+//     with disbursements needs none.
 //   - customer_created, transaction SMS notification results, unknown topics
 //     and unknown result types yield no records: the payload is stored raw.
 //   - A body of neither shape — a webhook envelope has a topic, an id and an
@@ -87,7 +108,9 @@ var _ sources.Parser = Parser{}
 // Parse implements sources.Parser. The dedup key of a webhook is
 // "<topic>:<event id>"; that of a result is "<type>:<data.id>:<status>", so a
 // pending status and the final result of the same request are both kept while
-// a redelivery of either is a duplicate. A body of neither shape is malformed.
+// a redelivery of either is a duplicate; a settlement transfer result's also
+// ends in a digest of its attributes, since its disbursements change status
+// under the same transfer status. A body of neither shape is malformed.
 func (ps Parser) Parse(body []byte, src reconcile.Source) (reconcile.RawPayload, []reconcile.Record, error) {
 	p := reconcile.RawPayload{Provider: Name, Source: src, Body: body}
 	var env envelope
@@ -127,6 +150,13 @@ func (ps Parser) Parse(body []byte, src reconcile.Source) (reconcile.RawPayload,
 		}
 		p.Kind = res.Type + "_result"
 		p.DedupKey = res.Type + ":" + res.ID + ":" + status.Status
+		if res.Type == "settlement_transfer" {
+			// A transfer's status stays Processed while its disbursements
+			// change (Transferred, then Reversed): a result saying anything
+			// new is not a redelivery.
+			sum := sha256.Sum256(res.Attributes)
+			p.DedupKey += ":" + hex.EncodeToString(sum[:8])
+		}
 		recs, err = m.result(res)
 	default:
 		// Neither shape: not something Kopo Kopo sends to Mizani (a token
@@ -205,7 +235,22 @@ func (m mapper) webhook(env envelope) ([]reconcile.Record, error) {
 		return nil, malformed(path, err)
 	}
 	if kind == reconcile.KindReversal {
-		return m.reversed(t, path)
+		recs, err := m.reversed(t, path)
+		if err != nil {
+			return nil, err
+		}
+		created, err := looseString(env.CreatedAt, "created_at")
+		if err != nil || created == "" {
+			return recs, err
+		}
+		at, err := m.instant(created, "created_at")
+		if err != nil {
+			return nil, err
+		}
+		if rev := &recs[1]; at.After(rev.OccurredAt) {
+			rev.OccurredAt = at
+		}
+		return recs, nil
 	}
 	r, err := m.transaction(t, kind, path)
 	if err != nil {
@@ -222,8 +267,9 @@ func (m mapper) reversed(t transaction, path string) ([]reconcile.Record, error)
 		return nil, err
 	}
 	pay.Status = reconcile.StatusReversed
+	pay.RelatedTxID = pay.TxID // its reversal is a record of its own
 	rev := pay
-	rev.Kind, rev.RelatedTxID = reconcile.KindReversal, pay.TxID
+	rev.Kind = reconcile.KindReversal
 	return []reconcile.Record{pay, rev}, nil
 }
 
@@ -261,18 +307,22 @@ func (m mapper) result(res result) ([]reconcile.Record, error) {
 		}
 		// The transfer's own amount (null: "all available funds") is
 		// checked, though its disbursements are what moved.
-		if _, _, err := amount(a.Amount.Value, cur, path+".amount.value"); err != nil {
+		total, totalKnown, err := amount(a.Amount.Value, cur, path+".amount.value")
+		if err != nil {
 			return nil, err
 		}
 		var all []disbursement
 		var paths []string
 		for i, b := range a.TransferBatches {
-			all = append(all, b.Disbursements...)
-			for j := range b.Disbursements {
+			for j, d := range b.Disbursements {
+				d.Status = firstNonEmpty(d.Status, b.Status, a.Status)
+				all = append(all, d)
 				paths = append(paths, fmt.Sprintf("%s.transfer_batches[%d].disbursements[%d]", path, i, j))
 			}
 		}
-		return m.disbursements(res.ID, cur, all, a.CreatedAt, func(i int) string { return paths[i] })
+		t := transfer{id: res.ID, cur: cur, total: total, totalKnown: totalKnown, status: a.Status,
+			when: a.CreatedAt, whenPath: path + ".created_at", amountPath: path + ".amount.value"}
+		return m.disbursements(t, all, func(i int) string { return paths[i] })
 	case "polling":
 		var a pollingAttrs
 		if err := sources.DecodeObject(res.Attributes, &a); err != nil {
@@ -455,6 +505,10 @@ func (m mapper) settlementWebhook(raw json.RawMessage, path string) ([]reconcile
 	if err != nil {
 		return nil, err
 	}
+	total, totalKnown, err := amount(s.Amount, cur, path+".amount")
+	if err != nil {
+		return nil, err
+	}
 	dest := s.Destination.Resource.Reference
 	for i := range s.Disbursements {
 		d := &s.Disbursements[i]
@@ -464,16 +518,51 @@ func (m mapper) settlementWebhook(raw json.RawMessage, path string) ([]reconcile
 		if d.DestinationType == "" {
 			d.DestinationType = s.Destination.Type
 		}
+		d.Status = firstNonEmpty(d.Status, s.Status)
 	}
-	return m.disbursements(s.ID, cur, s.Disbursements, s.OriginationTime, func(i int) string {
+	// A webhook says the transfer is completed, whatever its status word.
+	t := transfer{id: s.ID, cur: cur, total: total, totalKnown: totalKnown, status: firstNonEmpty(s.Status, "Transferred"),
+		when: s.OriginationTime, whenPath: path + ".origination_time", amountPath: path + ".amount",
+		destination: dest, destinationType: s.Destination.Type}
+	return m.disbursements(t, s.Disbursements, func(i int) string {
 		return fmt.Sprintf("%s.disbursements[%d]", path, i)
 	})
 }
 
-// disbursements maps the disbursements of a transfer to settlement records
-// (see Parser for the keying rule). fallbackTime applies to a disbursement
-// that carries no origination_time; pathOf names disbursement i in errors.
-func (m mapper) disbursements(transferID string, cur reconcile.Currency, ds []disbursement, fallbackTime string, pathOf func(int) string) ([]reconcile.Record, error) {
+// transfer is what the disbursements of one settlement transfer share.
+type transfer struct {
+	id  string
+	cur reconcile.Currency
+	// total is the transfer's own amount, if it reported one.
+	total      reconcile.Money
+	totalKnown bool
+	// status is the transfer's status word; when and whenPath its time.
+	status, when, whenPath string
+	// amountPath names the transfer's amount in errors.
+	amountPath string
+	// destination and destinationType describe where a transfer that
+	// lists no disbursements went.
+	destination, destinationType string
+}
+
+// disbursements maps the disbursements of transfer t to settlement records
+// (see Parser for the keying rule and the amounts and statuses used).
+// t.when applies to a disbursement that carries no origination_time; pathOf
+// names disbursement i in errors.
+func (m mapper) disbursements(t transfer, ds []disbursement, pathOf func(int) string) ([]reconcile.Record, error) {
+	if len(ds) == 0 {
+		st, _ := status(t.status)
+		if st == reconcile.StatusPending {
+			return nil, nil // nothing moved yet
+		}
+		if !t.totalKnown {
+			return nil, malformed(t.amountPath, errors.New("not reported, and the transfer lists no disbursements: the settlement's amount is unknown"))
+		}
+		// The transfer's own amount, at its own time, is what moved.
+		ds = []disbursement{{Status: t.status, OriginationTime: t.when,
+			DestinationType: t.destinationType, DestinationReference: t.destination}}
+		pathOf = func(int) string { return t.whenPath[:strings.LastIndex(t.whenPath, ".")] }
+	}
 	recs := make([]reconcile.Record, 0, len(ds))
 	seen := make(map[string]int, len(ds))
 	for i, d := range ds {
@@ -482,28 +571,35 @@ func (m mapper) disbursements(transferID string, cur reconcile.Currency, ds []di
 			Provider:     Name,
 			Kind:         reconcile.KindSettlement,
 			ProviderRef:  d.TransactionReference,
-			RelatedTxID:  transferID,
+			RelatedTxID:  t.id,
 			Counterparty: d.DestinationReference,
 			Method:       method(d.DestinationType),
 			Source:       m.src,
 		}
 		var err error
-		if r.Amount, r.AmountKnown, err = amount(d.Amount, cur, dpath+".amount"); err != nil {
+		if r.Amount, r.AmountKnown, err = amount(d.Amount, t.cur, dpath+".amount"); err != nil {
 			return nil, err
+		}
+		if !r.AmountKnown {
+			if len(ds) != 1 || !t.totalKnown {
+				return nil, malformed(dpath+".amount", errors.New("not reported, and the transfer's amount does not say it: the disbursement's amount is unknown"))
+			}
+			r.Amount, r.AmountKnown = t.total, true
 		}
 		r.Status, r.ProviderStatus = status(d.Status)
-		when := firstNonEmpty(d.OriginationTime, fallbackTime)
-		if r.OccurredAt, err = m.instant(when, dpath+".origination_time"); err != nil {
+		if r.Status == reconcile.StatusFailed {
+			// The money did not stay paid: reversed, so that it replaces an
+			// earlier Transferred sighting (see Parser).
+			r.Status = reconcile.StatusReversed
+		}
+		when, whenPath := d.OriginationTime, dpath+".origination_time"
+		if when == "" {
+			when, whenPath = t.when, t.whenPath
+		}
+		if r.OccurredAt, err = m.instant(when, whenPath); err != nil {
 			return nil, err
 		}
-		r.TxID = d.TransactionReference
-		if r.TxID == "" {
-			amt := "unreported"
-			if r.AmountKnown {
-				amt = r.Amount.String()
-			}
-			r.TxID = r.OccurredAt.Format(time.RFC3339Nano) + "/" + amt + "/" + string(cur)
-		}
+		r.TxID = r.OccurredAt.Format(time.RFC3339Nano) + "/" + r.Amount.String() + "/" + string(t.cur)
 		// Two disbursements alike in time and amount are still two.
 		seen[r.TxID]++
 		if n := seen[r.TxID]; n > 1 {

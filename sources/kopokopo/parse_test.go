@@ -379,13 +379,21 @@ func TestParseReversedTransaction(t *testing.T) {
 	const resource = `{"id": "tx-9", "amount": "780.0", "status": "Reversed", "system": "Lipa Na M-PESA",
 "currency": "KES", "reference": "OJM6Q1W84K", "till_number": "K555123",
 "origination_time": "2026-03-04T10:15:00+03:00", "sender_phone_number": "+254712345678"}`
+	at := time.Date(2026, 3, 4, 7, 15, 0, 0, time.UTC)
 	tests := []struct {
 		name, body string
+		// reversedAt is when the reversal is dated: the webhook's
+		// created_at; a poll cannot say, so the payment's time.
+		reversedAt time.Time
 	}{
 		{"webhook", `{"topic": "buygoods_transaction_reversed", "id": "evt-9", "created_at": "2026-03-04T10:30:00+03:00",
-"event": {"type": "Buygoods Transaction", "resource": ` + resource + `}}`},
+"event": {"type": "Buygoods Transaction", "resource": ` + resource + `}}`, at.Add(15 * time.Minute)},
+		{"webhook raised a day later", `{"topic": "buygoods_transaction_reversed", "id": "evt-9", "created_at": "2026-03-05T15:00:00+03:00",
+"event": {"type": "Buygoods Transaction", "resource": ` + resource + `}}`, time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)},
+		{"webhook created before the payment: never dated before it", `{"topic": "buygoods_transaction_reversed", "id": "evt-9", "created_at": "2026-03-04T10:00:00+03:00",
+"event": {"type": "Buygoods Transaction", "resource": ` + resource + `}}`, at},
 		{"polling result", `{"data": {"id": "poll-9", "type": "polling", "attributes": {"status": "Success",
-"transactions": [{"type": "Buygoods Transaction", "resource": ` + resource + `}]}}}`},
+"transactions": [{"type": "Buygoods Transaction", "resource": ` + resource + `}]}}}`, at},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -397,14 +405,15 @@ func TestParseReversedTransaction(t *testing.T) {
 				t.Fatalf("got %d records, want the payment and its reversal: %+v", len(recs), recs)
 			}
 			pay, rev := recs[0], recs[1]
-			at := time.Date(2026, 3, 4, 7, 15, 0, 0, time.UTC)
+			// The payment's RelatedTxID is its own id: its reversal is a
+			// record of its own (reconcile.Record.RelatedTxID).
 			if pay.Kind != reconcile.KindPayment || pay.TxID != "tx-9" || pay.Status != reconcile.StatusReversed ||
-				pay.RelatedTxID != "" || pay.Amount.Minor != 78000 || !pay.OccurredAt.Equal(at) || pay.ProviderRef != "OJM6Q1W84K" {
+				pay.RelatedTxID != "tx-9" || pay.Amount.Minor != 78000 || !pay.OccurredAt.Equal(at) || pay.ProviderRef != "OJM6Q1W84K" {
 				t.Errorf("payment = %+v, want payment tx-9, reversed, 78000 KES at %s", pay, at)
 			}
 			if rev.Kind != reconcile.KindReversal || rev.TxID != "tx-9" || rev.RelatedTxID != "tx-9" || rev.Status != reconcile.StatusReversed ||
-				rev.Amount != pay.Amount || !rev.OccurredAt.Equal(at) || rev.Account != "K555123" {
-				t.Errorf("reversal = %+v, want reversal of tx-9 with the payment's amount, time and till", rev)
+				rev.Amount != pay.Amount || !rev.OccurredAt.Equal(tt.reversedAt) || rev.Account != "K555123" {
+				t.Errorf("reversal = %+v, want reversal of tx-9 with the payment's amount and till, at %s", rev, tt.reversedAt)
 			}
 		})
 	}

@@ -10,10 +10,11 @@ import "encoding/json"
 // envelope is the outermost object: a webhook event ({topic, id, event}) or an
 // API result ({data: {id, type, attributes}}).
 type envelope struct {
-	Topic string          `json:"topic"`
-	ID    string          `json:"id"`
-	Event *webhookEvent   `json:"event"`
-	Data  json.RawMessage `json:"data"`
+	Topic     string          `json:"topic"`
+	ID        string          `json:"id"`
+	CreatedAt json.RawMessage `json:"created_at"` // when Kopo Kopo raised the event
+	Event     *webhookEvent   `json:"event"`
+	Data      json.RawMessage `json:"data"`
 }
 
 type webhookEvent struct {

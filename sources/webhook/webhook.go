@@ -4,11 +4,13 @@
 package webhook
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,21 +45,35 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// MaxBody is the body limit in bytes; 0 means DefaultMaxBody.
 	MaxBody int64
+
+	// Group commit, when Sink is a GroupSink: Committers goroutines
+	// (0: DefaultCommitters; negative: no group commit, each delivery saved
+	// on its own) each store up to MaxGroup queued deliveries (0:
+	// DefaultMaxGroup) in one transaction. At most Queue deliveries wait
+	// (0: DefaultQueue); one that finds no room within QueueWait (0:
+	// DefaultQueueWait) is shed with 503 and Retry-After, nothing stored.
+	Committers int
+	MaxGroup   int
+	Queue      int
+	QueueWait  time.Duration
 }
 
 // Handler serves POST /webhooks/{provider}. Register it with that pattern on
 // an http.ServeMux so that PathValue("provider") is set.
 type Handler struct {
 	cfg      Config
+	group    *committer // nil: no group commit
 	received *prometheus.CounterVec
 	refused  *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	groups   prometheus.Histogram
 }
 
 // New returns a Handler, registering its metrics:
 // mizani_webhooks_received_total{provider,outcome} (stored, duplicate),
-// mizani_webhooks_refused_total{provider,reason} and
-// mizani_webhook_ingest_seconds{provider}.
+// mizani_webhooks_refused_total{provider,reason} (overloaded: shed with
+// 503), mizani_webhook_ingest_seconds{provider} and
+// mizani_webhook_commit_group_size (deliveries a commit stored).
 func New(cfg Config) (*Handler, error) {
 	if cfg.Sink == nil {
 		return nil, errors.New("webhook: no sink")
@@ -80,9 +96,20 @@ func New(cfg Config) (*Handler, error) {
 			Name: "mizani_webhook_ingest_seconds", Help: "Time from request to durable commit of accepted webhooks.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}, []string{"provider"}),
+		groups: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "mizani_webhook_commit_group_size", Help: "Deliveries stored by one commit (group commit).",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 9),
+		}),
+	}
+	if gs, ok := cfg.Sink.(GroupSink); ok && cfg.Committers >= 0 {
+		h.group = &committer{
+			sink: gs, workers: cmp.Or(cfg.Committers, DefaultCommitters), maxGroup: cmp.Or(cfg.MaxGroup, DefaultMaxGroup),
+			queue: make(chan *delivery, cmp.Or(cfg.Queue, DefaultQueue)), wait: cmp.Or(cfg.QueueWait, DefaultQueueWait),
+			quit: make(chan struct{}), observe: func(n int) { h.groups.Observe(float64(n)) },
+		}
 	}
 	if cfg.Registerer != nil {
-		for _, c := range []prometheus.Collector{h.received, h.refused, h.latency} {
+		for _, c := range []prometheus.Collector{h.received, h.refused, h.latency, h.groups} {
 			if err := cfg.Registerer.Register(c); err != nil {
 				return nil, err
 			}
@@ -94,8 +121,11 @@ func New(cfg Config) (*Handler, error) {
 // ServeHTTP verifies, parses and stores one delivery. It answers 200 only
 // after commit (also for a duplicate, stored once), 401 for a missing or bad
 // signature, 400 for a malformed payload (also one the store cannot hold), 404 for an unknown provider, 503
-// for a known provider whose credentials are not configured, 413 beyond the
-// body limit and 500 when the store fails, so the provider retries.
+// for a known provider whose credentials are not configured or when more
+// deliveries arrive than the store keeps up with (with Retry-After; nothing
+// is stored), 413 beyond the body limit and 500 when the store fails, so the
+// provider retries. Concurrent deliveries are group-committed (see
+// GroupSink): each is answered after the commit that stored it.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	name := r.PathValue("provider")
@@ -133,7 +163,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	payload.ReceivedAt = start
-	dup, err := h.cfg.Sink.Save(r.Context(), payload, records)
+	var dup bool
+	if h.group != nil {
+		d := &delivery{payload: payload, records: records, done: make(chan outcome, 1)}
+		if !h.group.submit(r.Context(), d) {
+			// Beyond capacity: nothing stored, the provider retries later.
+			w.Header().Set("Retry-After", strconv.Itoa(DefaultRetryAfter))
+			h.refuse(w, name, "overloaded", http.StatusServiceUnavailable, "too many deliveries at once, please retry later")
+			return
+		}
+		o := <-d.done
+		dup, err = o.dup, o.err
+	} else {
+		dup, err = h.cfg.Sink.Save(r.Context(), payload, records)
+	}
 	if errors.Is(err, sources.ErrMalformed) {
 		// The store cannot hold what the payload says (a NUL character in
 		// a transaction id): no retry would change that.
@@ -156,6 +199,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.cfg.Logger.Info("webhook "+outcome, "provider", name, "kind", payload.Kind, "dedup_key", payload.DedupKey,
 		"records", len(records), "duration", elapsed)
 	writeJSON(w, http.StatusOK, map[string]string{"status": outcome})
+}
+
+// Close stops the group committers once every queued delivery is stored and
+// answered; deliveries after it are shed with 503. Call it after the HTTP
+// server has shut down.
+func (h *Handler) Close() {
+	if h.group != nil {
+		h.group.close()
+	}
 }
 
 // refuse answers an error with a JSON body, counts and logs it. msg never

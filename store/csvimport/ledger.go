@@ -115,13 +115,17 @@ func (r *LedgerReader) entry() (reconcile.LedgerEntry, error) {
 }
 
 // ParseTime reads an RFC 3339 instant with its offset, or "YYYY-MM-DD
-// HH:MM:SS" (optionally with fractional seconds) in loc, and returns it in UTC.
+// HH:MM:SS" (optionally with fractional seconds) in loc, and returns it in
+// UTC, truncated to the microsecond: PostgreSQL keeps microseconds and
+// rounds anything finer, which could move 23:59:59.9999999 to the next day
+// (and into the next run). Truncating keeps every item in its own second,
+// and so in its own day.
 func ParseTime(s string, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
+		return t.UTC().Truncate(time.Microsecond), nil
 	}
 	if t, err := time.ParseInLocation("2006-01-02 15:04:05.999999999", s, loc); err == nil {
-		return t.UTC(), nil
+		return t.UTC().Truncate(time.Microsecond), nil
 	}
 	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 with an offset (2026-03-02T09:15:00+03:00) nor YYYY-MM-DD HH:MM:SS in %s", s, loc)
 }

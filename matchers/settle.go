@@ -45,7 +45,8 @@ type SettlementConfig struct {
 	// inside it. Records before it only tell what the window's settlements
 	// owe — the net of the days since the settlement before, and any
 	// shortfall still unpaid — so they should reach back past that
-	// settlement (jobs reads a week); records from its end on are ignored.
+	// settlement (jobs reads twice the look-back, a week by default);
+	// records from its end on are ignored.
 	Window reconcile.Window
 	// Zone is the business time zone that cuts days (required).
 	Zone *time.Location

@@ -90,35 +90,35 @@ func hex4(body []byte, at int) (rune, bool) {
 // field, when a text field of payload or of one of its records holds what a
 // PostgreSQL text column cannot: a NUL character or invalid UTF-8.
 func checkStorable(payload reconcile.RawPayload, records []reconcile.Record) error {
-	bad := func(field, v string) error {
-		if strings.IndexByte(v, 0) >= 0 {
-			return sources.Malformed(payload.Provider, field, errors.New("holds a NUL character (\\u0000), which cannot be stored as text"))
-		}
-		if !utf8.ValidString(v) {
-			return sources.Malformed(payload.Provider, field, errors.New("is not valid UTF-8"))
-		}
-		return nil
-	}
-	for _, f := range []struct{ name, v string }{
-		{"payload provider", string(payload.Provider)}, {"payload kind", payload.Kind}, {"payload dedup key", payload.DedupKey},
-	} {
-		if err := bad(f.name, f.v); err != nil {
-			return err
+	fields := [...]string{"payload provider", "payload kind", "payload dedup key"}
+	for i, v := range [...]string{string(payload.Provider), payload.Kind, payload.DedupKey} {
+		if err := textError(v); err != nil {
+			return sources.Malformed(payload.Provider, fields[i], err)
 		}
 	}
+	names := [...]string{"provider", "kind", "transaction id", "merchant reference", "provider reference",
+		"related transaction id", "account", "currency", "amount", "status", "provider status", "counterparty",
+		"method", "source"}
 	for i := range records {
 		r := &records[i]
-		for _, f := range []struct{ name, v string }{
-			{"provider", string(r.Provider)}, {"kind", string(r.Kind)}, {"transaction id", r.TxID},
-			{"merchant reference", r.MerchantRef}, {"provider reference", r.ProviderRef},
-			{"related transaction id", r.RelatedTxID}, {"account", r.Account}, {"currency", string(r.Currency())},
-			{"amount", r.AmountSent}, {"status", string(r.Status)}, {"provider status", r.ProviderStatus},
-			{"counterparty", r.Counterparty}, {"method", r.Method}, {"source", string(r.Source)},
-		} {
-			if err := bad(fmt.Sprintf("record %d %s", i+1, f.name), f.v); err != nil {
-				return err
+		for j, v := range [...]string{string(r.Provider), string(r.Kind), r.TxID, r.MerchantRef, r.ProviderRef,
+			r.RelatedTxID, r.Account, string(r.Currency()), r.AmountSent, string(r.Status), r.ProviderStatus,
+			r.Counterparty, r.Method, string(r.Source)} {
+			if err := textError(v); err != nil {
+				return sources.Malformed(payload.Provider, fmt.Sprintf("record %d %s", i+1, names[j]), err)
 			}
 		}
+	}
+	return nil
+}
+
+// textError says why a text column cannot hold v, or returns nil.
+func textError(v string) error {
+	if strings.IndexByte(v, 0) >= 0 {
+		return errors.New("holds a NUL character (\\u0000), which cannot be stored as text")
+	}
+	if !utf8.ValidString(v) {
+		return errors.New("is not valid UTF-8")
 	}
 	return nil
 }

@@ -77,8 +77,8 @@ func run(args []string, out io.Writer) error {
 	}
 	for _, f := range strings.Split(levels, ",") {
 		c, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || c < 1 || c > 1024 {
-			return fmt.Errorf("-c %q: want concurrencies 1..1024", levels)
+		if err != nil || c < 1 || c > 4096 {
+			return fmt.Errorf("-c %q: want concurrencies 1..4096", levels)
 		}
 		o.levels = append(o.levels, c)
 	}
@@ -220,7 +220,7 @@ func drive(o options, c int, prefix string, n int, d time.Duration) result {
 				if i >= int64(n) || time.Now().After(deadline) {
 					break
 				}
-				body := webhook(prefix, i)
+				body := kopoKopoWebhook(prefix, i)
 				t0 := time.Now()
 				code, retryAfter, answer, err := cl.post(body, kopokopo.ComputeSignature(o.apiKey, body))
 				sent++
@@ -306,9 +306,9 @@ func (c *conn) close() {
 	}
 }
 
-// webhook is the i-th unique buygoods webhook of a run, about 900 bytes as
+// kopoKopoWebhook is the i-th unique buygoods webhook of a run, about 900 bytes as
 // Kopo Kopo sends them.
-func webhook(prefix string, i int64) []byte {
+func kopoKopoWebhook(prefix string, i int64) []byte {
 	id := fmt.Sprintf("%s-%d", prefix, i)
 	at := time.Date(2026, 3, 2, 0, 0, 0, 0, time.FixedZone("EAT", 3*3600)).Add(time.Duration(i) * time.Second).Format(time.RFC3339)
 	return fmt.Appendf(nil, `{"topic":"buygoods_transaction_received","id":"%s","created_at":"%s",`+

@@ -162,7 +162,7 @@ func generate(seed uint64, days, lag int) *k2History {
 				}
 				h.add(map[string]any{"data": map[string]any{"id": transfer, "type": "settlement_transfer", "attributes": map[string]any{
 					"status": "Processed", "created_at": at(d, 9, 59, 0).Format(time.RFC3339),
-					"amount": map[string]any{"currency": "KES", "value": nil},
+					"amount":           map[string]any{"currency": "KES", "value": nil},
 					"transfer_batches": []any{map[string]any{"status": st, "disbursements": ds}}}}})
 			}
 			if reversed || r.IntN(2) == 0 {

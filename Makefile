@@ -51,8 +51,12 @@ bench-webhooks: build ## Start `reconcile serve`, drive it with signed webhooks 
 		-c $${CONCURRENCY:-4,16,64} -n $${WEBHOOKS:-20000} -duration 60s
 
 .PHONY: fuzz
-fuzz: ## Fuzz the money parser for FUZZTIME (default 30s)
-	$(GO) test -run '^$$' -fuzz FuzzParseMajor -fuzztime $${FUZZTIME:-30s} .
+fuzz: ## Run every fuzz target (each parser and verifier, the CSV readers, money) for FUZZTIME each (default 30s)
+	@set -eo pipefail; $(GO) test -list '^Fuzz' $(PKGS) | awk '/^Fuzz/ {t[n++] = $$1; next} /^ok / {for (i = 0; i < n; i++) print $$2, t[i]; n = 0}' | \
+	while read -r pkg target; do \
+	  echo "== $$pkg $$target for $${FUZZTIME:-30s}"; \
+	  $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $${FUZZTIME:-30s} "$$pkg" </dev/null || exit 1; \
+	done
 
 .PHONY: clean
 clean: ## Remove build output

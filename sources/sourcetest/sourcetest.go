@@ -246,6 +246,7 @@ func Run(t *testing.T, h Harness) {
 		{"Callbacks", testCallbacks},
 		{"ZoneLessTimes", testZoneLess},
 		{"MalformedRefused", testMalformed},
+		{"Timeouts", testTimeouts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { t.Parallel(); tt.run(t, h) })

@@ -301,8 +301,16 @@ func TestWebhookConcurrentDuplicates(t *testing.T) {
 
 // BenchmarkWebhookIngest sends distinct signed webhooks in parallel over
 // loopback HTTP into PostgreSQL and reports durable webhooks per second.
+//
+// Sub-benchmarks: group (the default: concurrent deliveries group-committed)
+// and alone (Config.Committers < 0: one Save, one commit, per delivery).
 func BenchmarkWebhookIngest(b *testing.B) {
-	bb := setup(b)
+	b.Run("group", func(b *testing.B) { benchmarkWebhookIngest(b, 0) })
+	b.Run("alone", func(b *testing.B) { benchmarkWebhookIngest(b, -1) })
+}
+
+func benchmarkWebhookIngest(b *testing.B, committers int) {
+	bb := setupWith(b, func(c *webhook.Config) { c.Committers = committers })
 	// Split the vendor example around its event and transaction ids once, so
 	// the client spends its time signing and sending, not templating.
 	tmpl := string(vendor(b, "webhook_buygoods_transaction_received.json"))

@@ -52,10 +52,18 @@ bench-webhooks: build ## Start `reconcile serve`, drive it with signed webhooks 
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target (each parser and verifier, the CSV readers, money) for FUZZTIME each (default 30s)
-	@set -eo pipefail; $(GO) test -list '^Fuzz' $(PKGS) | awk '/^Fuzz/ {t[n++] = $$1; next} /^ok / {for (i = 0; i < n; i++) print $$2, t[i]; n = 0}' | \
+	@# go test -fuzz takes one target a run: list them per package and run each. A run that
+	@# ends in a bare "context deadline exceeded" and writes no failing input is Go's
+	@# fuzz-coordinator race at the end of -fuzztime (go.dev/issue/75804, fixed in Go 1.27),
+	@# not a finding: it is reported and the loop goes on.
+	@set -eo pipefail; out=$$(mktemp); trap 'rm -f "$$out"' EXIT; \
+	$(GO) test -list '^Fuzz' $(PKGS) | awk '/^Fuzz/ {t[n++] = $$1; next} /^ok / {for (i = 0; i < n; i++) print $$2, t[i]; n = 0}' | \
 	while read -r pkg target; do \
 	  echo "== $$pkg $$target for $${FUZZTIME:-30s}"; \
-	  $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $${FUZZTIME:-30s} "$$pkg" </dev/null || exit 1; \
+	  if ! $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $${FUZZTIME:-30s} "$$pkg" </dev/null 2>&1 | tee "$$out"; then \
+	    if grep -q 'Failing input written' "$$out" || ! grep -q '^    context deadline exceeded$$' "$$out"; then exit 1; fi; \
+	    echo "== $$pkg $$target: Go's fuzztime deadline race (go.dev/issue/75804), no failing input: ignored"; \
+	  fi; \
 	done
 
 .PHONY: clean

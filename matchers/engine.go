@@ -1,5 +1,7 @@
 // Package matchers reconciles the merchant ledger against provider records
-// (SPEC §6), and accumulates the settlement (§7) and summary (§11) reports.
+// (SPEC §6) and accumulates the summary report (§11). The settlement math
+// (§7) is package settlement; its names here (Settlement, FeeSchedule…) are
+// aliases.
 //
 // Matching is a time-ordered sliding-window join over two streams, each
 // ordered by occurred_at (items of one instant are taken in the order of

@@ -51,7 +51,7 @@ func FuzzParse(f *testing.F) {
 
 // FuzzVerify signs arbitrary bodies as iKhokha's example code does (Sign:
 // HMAC-SHA256 of addslashes(path + body)) and checks that the verifier
-// accepts them and refuses any single-byte change of the body or of
+// accepts them and refuses any single-byte change of the path, the body or
 // IK-SIGN, never repeating the secret or the signature.
 func FuzzVerify(f *testing.F) {
 	for _, b := range parsefuzz.Seeds(f, ikhokha.Name, "testdata/vendor") {
@@ -66,6 +66,14 @@ func FuzzVerify(f *testing.F) {
 		h.Set(ikhokha.HeaderSign, ikhokha.Sign(fuzzSecret, fuzzPath, body))
 		req := sources.Request{Method: http.MethodPost, Path: fuzzPath, Header: h, Body: body}
 		parsefuzz.CheckSigned(t, v, req, ikhokha.HeaderSign, []string{fuzzSecret}, parsefuzz.Identical, pos, xor)
+		// The path is signed too: the same body arriving on another path
+		// is refused.
+		path := []byte(fuzzPath)
+		path[pos%uint(len(path))] ^= max(xor, 1)
+		req.Path = string(path)
+		if err := v.Verify(req); err == nil {
+			t.Fatalf("Verify accepted %q on path %q, signed for %s", body, path, fuzzPath)
+		}
 	})
 }
 

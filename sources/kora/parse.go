@@ -78,6 +78,10 @@ func (p Parser) Parse(body []byte, src reconcile.Source) (reconcile.RawPayload, 
 	if err := sources.DecodeObject(body, &env); err != nil {
 		return payload, nil, sources.Malformed(Name, "body", err)
 	}
+	// The records come from the member a webhook's signature covers, named
+	// exactly "data" (Verifier, DataMember): encoding/json would also fill
+	// env.Data from an unsigned "DATA" or "Data" member after it.
+	env.Data, _ = DataMember(body)
 	m := mapper{p: p, src: src}
 	switch {
 	case env.Event != "":

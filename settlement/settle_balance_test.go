@@ -1,4 +1,4 @@
-package matchers_test
+package settlement_test
 
 import (
 	"regexp"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/mizani/reconcile"
 	"github.com/mizani/reconcile/internal/testprov"
-	"github.com/mizani/reconcile/matchers"
+	"github.com/mizani/reconcile/settlement"
 )
 
 // The tests of this file are issue 14's scenarios, dated March 2026 with
@@ -37,7 +37,7 @@ func k2Bank(major int64, d int) reconcile.BankLine {
 func settleDays(t *testing.T, from, to, lookBack, lag int, recs []reconcile.Record, bank []reconcile.BankLine) ([]reconcile.SettlementDay, []reconcile.Discrepancy) {
 	t.Helper()
 	w := reconcile.Window{From: eat(from, 0, 0).UTC(), To: eat(to+1, 0, 0).UTC()}
-	s, err := matchers.NewSettlement(matchers.SettlementConfig{Window: w, Zone: nairobi, Fees: testFees(), PerCompany: perCompany,
+	s, err := settlement.New(settlement.Config{Window: w, Zone: nairobi, Fees: testFees(), PerCompany: perCompany,
 		LoadedFrom: w.From.AddDate(0, 0, -lookBack), BankLagDays: lag})
 	if err != nil {
 		t.Fatal(err)

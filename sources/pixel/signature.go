@@ -278,8 +278,15 @@ func Signed(key string, body []byte) ([]byte, error) {
 // Matches reports, in constant time, whether sig is the signature of c in
 // either form under key.
 func Matches(key string, c Canonical, sig string) bool {
-	got := []byte(strings.ToLower(sig))
-	intended := hmac.Equal(got, []byte(Sign(key, c.Intended)))
-	literal := hmac.Equal(got, []byte(Sign(key, c.Literal)))
+	intended, literal := MatchForms(key, c, sig)
 	return intended || literal
+}
+
+// MatchForms reports, each in constant time, whether sig is the signature
+// of c in the intended form and in the vendor sample's literal form.
+func MatchForms(key string, c Canonical, sig string) (intended, literal bool) {
+	got := []byte(strings.ToLower(sig))
+	intended = hmac.Equal(got, []byte(Sign(key, c.Intended)))
+	literal = hmac.Equal(got, []byte(Sign(key, c.Literal)))
+	return intended, literal
 }

@@ -11,9 +11,10 @@ import (
 
 // Verifier checks a Pixel callback's own "signature" field: the lowercase
 // hex HMAC-SHA512, under PIXEL_SECRET_KEY, of the body's other fields in
-// the order sent (Canonicalize). Both the intended form and the vendor
-// sample's literal one (nested objects contribute nothing) are accepted,
-// each compared in constant time. It implements sources.Verifier.
+// the order sent (Canonicalize). The intended form is accepted, and for
+// callbacks the vendor sample's literal one (nested objects contribute
+// nothing) too, each compared in constant time. It implements
+// sources.Verifier.
 type Verifier struct {
 	key string
 }
@@ -42,10 +43,29 @@ func (v *Verifier) Verify(req sources.Request) error {
 	if err != nil {
 		return fmt.Errorf("pixel: %w: %v", sources.ErrBadSignature, err)
 	}
-	if !Matches(v.key, c, sig) {
-		return fmt.Errorf("pixel: %w", sources.ErrBadSignature)
+	intended, literal := MatchForms(v.key, c, sig)
+	switch {
+	case intended:
+		return nil
+	case literal && isCallback(req.Body):
+		// The literal form signs no nested value. A callback's records
+		// come from its top-level fields alone, so it is accepted; a
+		// status-response shape is not, since its result.code decides
+		// whether it carries a record, and that would go unsigned.
+		return nil
 	}
-	return nil
+	return fmt.Errorf("pixel: %w", sources.ErrBadSignature)
+}
+
+// isCallback reports whether body is a callback (it carries the
+// operation_type only callbacks have).
+func isCallback(body []byte) bool {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return false
+	}
+	op, ok := top["operation_type"]
+	return ok && !sources.IsNull(op)
 }
 
 // signatureOf returns the top-level "signature" field of body ("" when

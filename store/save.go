@@ -302,7 +302,7 @@ func sightingArgs(src reconcile.Source, records []*reconcile.Record) []any {
 		currency[i], amount[i], amountKnown[i] = string(r.Currency()), r.Amount.Minor, r.AmountKnown
 		fee[i], vat[i], feeKnown[i] = r.Fee.Minor, r.VAT.Minor, r.FeeKnown
 		status[i], providerStatus[i] = string(r.Status), r.ProviderStatus
-		occurredAt[i] = r.OccurredAt.UTC().Format(time.RFC3339Nano)
+		occurredAt[i] = r.OccurredAt.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)
 		counterparty[i], method[i], source[i] = r.Counterparty, r.Method, string(cmp.Or(r.Source, src))
 		if !r.AmountKnown {
 			amountSent[i] = r.AmountSent

@@ -108,3 +108,26 @@ func TestPresence(t *testing.T) {
 		t.Errorf("an empty window: %+v %v", empty, err)
 	}
 }
+
+// TestRecordTimesTruncatedToTheMicrosecond: PostgreSQL rounds to the
+// microsecond, so a provider time of 23:59:59.9999999 would land on the next
+// day; the store truncates it and the record stays in its day.
+func TestRecordTimesTruncatedToTheMicrosecond(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := newStore(t)
+	at := time.Date(2026, 3, 2, 23, 59, 59, 999999900, time.UTC)
+	r := reconcile.Record{Provider: testprov.Kora, Kind: reconcile.KindPayment, TxID: "K-late", MerchantRef: "O-late",
+		Amount: reconcile.Money{Minor: 100, Currency: "NGN"}, AmountKnown: true, Status: reconcile.StatusSucceeded, OccurredAt: at, Source: reconcile.SourceImport}
+	if _, err := st.Save(ctx, reconcile.RawPayload{Provider: testprov.Kora, Source: reconcile.SourceImport, Kind: "x", DedupKey: "late", Body: []byte(`{}`)},
+		[]reconcile.Record{r}); err != nil {
+		t.Fatal(err)
+	}
+	var got time.Time
+	if err := st.DB().GetContext(ctx, &got, `SELECT occurred_at FROM provider_records WHERE tx_id = 'K-late'`); err != nil {
+		t.Fatal(err)
+	}
+	if want := at.Truncate(time.Microsecond); !got.Equal(want) {
+		t.Errorf("stored %s, want %s (truncated, still 2 March)", got.UTC().Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
+	}
+}

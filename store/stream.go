@@ -361,7 +361,7 @@ func copyRecordRows(ctx context.Context, tx *sql.Tx, base int, chunk []staged) (
 			rounds = max(rounds, round)
 			if _, err := stmt.ExecContext(ctx, int64(base+i), round, string(r.Provider), string(r.Kind), r.TxID,
 				r.MerchantRef, r.ProviderRef, r.RelatedTxID, r.Account, string(r.Currency()), amount, fee, vat,
-				string(r.Status), r.ProviderStatus, r.OccurredAt.UTC().Format(time.RFC3339Nano), r.Counterparty, r.Method,
+				string(r.Status), r.ProviderStatus, r.OccurredAt.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano), r.Counterparty, r.Method,
 				string(cmp.Or(r.Source, p.Source)), sent, r.FeeOnPayer, r.Partial); err != nil {
 				return 0, copyError(err, chunk)
 			}

@@ -265,11 +265,32 @@ func (m Money) Add(o Money) (Money, error) {
 	if m.Currency != o.Currency {
 		return Money{}, fmt.Errorf("adding %s to %s: currencies differ", o.Currency, m.Currency)
 	}
-	s := m.Minor + o.Minor
-	if (o.Minor > 0 && s < m.Minor) || (o.Minor < 0 && s > m.Minor) {
+	s, ok := AddMinor(m.Minor, o.Minor)
+	if !ok {
 		return Money{}, errors.New("money overflow")
 	}
 	return Money{Minor: s, Currency: m.Currency}, nil
+}
+
+// AddMinor returns a+b in minor units and whether the sum fits in int64;
+// on overflow it returns 0, false. Every sum of amounts goes through it (or
+// SubMinor), so that an overflow is an error, never a wrap.
+func AddMinor(a, b int64) (int64, bool) {
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		return 0, false
+	}
+	return s, true
+}
+
+// SubMinor returns a−b in minor units and whether the difference fits in
+// int64; on overflow it returns 0, false.
+func SubMinor(a, b int64) (int64, bool) {
+	s := a - b
+	if (b > 0 && s > a) || (b < 0 && s < a) {
+		return 0, false
+	}
+	return s, true
 }
 
 // Sub returns m-o. It refuses mixed currencies and int64 overflow.

@@ -383,6 +383,9 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig, held *store.Lock) 
 		return res, fmt.Errorf("run: matching: %w", err)
 	}
 	days, variances := settle.Result()
+	if err := settle.Err(); err != nil {
+		return res, fmt.Errorf("run: settlement: %w", err)
+	}
 	for _, d := range variances {
 		if err := out.Discrepancy(d); err != nil {
 			return res, fmt.Errorf("run: writing a settlement discrepancy: %w", err)

@@ -855,7 +855,9 @@ func (e *engine) emitDiscrepancyAt(d reconcile.Discrepancy, l *ledgerNode, recs 
 		d.Ledger = &le
 	}
 	d.Records = records(recs)
-	Account(&d) // the bridge fields and Difference (summary.go)
+	if err := Account(&d); err != nil { // the bridge fields and Difference (summary.go)
+		return fmt.Errorf("%s for %s: %w", d.Kind, describe(l, recs), err)
+	}
 	e.stats.Discrepancies++
 	return e.out.Discrepancy(d)
 }

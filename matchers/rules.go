@@ -266,13 +266,7 @@ func bestSubset(got []*recordNode, partial []int, target int64) []int {
 }
 
 // addMinor returns a+b and whether it did not overflow int64.
-func addMinor(a, b int64) (int64, bool) {
-	s := a + b
-	if (b > 0 && s < a) || (b < 0 && s > a) {
-		return 0, false
-	}
-	return s, true
-}
+func addMinor(a, b int64) (int64, bool) { return reconcile.AddMinor(a, b) }
 
 // sumMinor sums the amounts of recs, refusing an int64 overflow.
 func sumMinor(recs []*recordNode) (int64, error) {

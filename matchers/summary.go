@@ -2,6 +2,8 @@ package matchers
 
 import (
 	"cmp"
+	"fmt"
+	"math"
 	"slices"
 
 	"github.com/mizani/reconcile"
@@ -21,7 +23,9 @@ import (
 // discrepancy's Difference is what it adds to the provider total less what
 // it adds to the ledger total (Account). A match adds the same amount to
 // both. Hence, per line, LedgerTotal + DiscrepancyTotal = ProviderTotal to
-// the minor unit, whatever the input.
+// the minor unit, whatever the input. Every total is summed with an
+// overflow check: a total beyond int64 is an error of Match or Discrepancy
+// (naming the provider, currency and total), never a wrap.
 type Summary struct {
 	window reconcile.Window
 	lines  map[sumKey]*reconcile.SummaryLine
@@ -69,16 +73,21 @@ func (s *Summary) countRecords(recs []reconcile.Record) {
 // Match counts m. A match adds the ledger's amount to both totals: the
 // engine matched its records at that amount (they sum to it, or the
 // provider reported no amount and confirmed it by reference and status).
-// It never fails.
+// It fails only when a total would overflow int64.
 func (s *Summary) Match(m reconcile.Match) error {
+	l := s.line(m.Ledger.Provider, m.Ledger.Amount.Currency)
+	amt := moved(&m.Ledger)
+	err := addAll([]sum{
+		{l, amt, "the matched total", &l.MatchedTotal},
+		{l, amt, "the ledger total", &l.LedgerTotal},
+		{l, amt, "the provider total", &l.ProviderTotal},
+	})
+	if err != nil {
+		return fmt.Errorf("summary: match of ledger entry %s: %w", m.Ledger.Reference, err)
+	}
 	s.countLedger(&m.Ledger)
 	s.countRecords(m.Records)
-	l := s.line(m.Ledger.Provider, m.Ledger.Amount.Currency)
 	l.MatchedCount++
-	amt := moved(&m.Ledger)
-	l.MatchedTotal += amt
-	l.LedgerTotal += amt
-	l.ProviderTotal += amt
 	if m.Ledger.Status == reconcile.LedgerPaid {
 		l.LedgerPaid++
 	}
@@ -91,40 +100,68 @@ func (s *Summary) Match(m reconcile.Match) error {
 }
 
 // Discrepancy counts d, accounting it first (Account) if that was not done.
-// A settlement_variance goes to the second bridge only. It never fails.
+// A settlement_variance goes to the second bridge only. It fails only when
+// an amount or total would overflow int64; the summary is then left as it
+// was.
 func (s *Summary) Discrepancy(d reconcile.Discrepancy) error {
+	if err := s.discrepancy(d); err != nil {
+		return fmt.Errorf("summary: %s: %w", d.Kind, err)
+	}
+	return nil
+}
+
+func (s *Summary) discrepancy(d reconcile.Discrepancy) error {
 	if d.Kind == reconcile.SettlementVariance {
 		l := s.line(d.Provider, d.Currency)
 		step := &l.Bridge[reconcile.KindIndex(d.Kind)]
+		if err := addAll([]sum{{l, d.Difference, "the " + string(d.Kind) + " bridge amount", &step.Amount}}); err != nil {
+			return err
+		}
 		step.Count++
-		step.Amount += d.Difference
 		return nil
 	}
+	if d.ProviderCurrency == "" {
+		if err := Account(&d); err != nil {
+			return err
+		}
+	}
+	k := reconcile.KindIndex(d.Kind)
+	l := s.line(d.Provider, d.Currency)
+	pl := l
+	if d.ProviderCurrency != d.Currency {
+		pl = s.line(d.Provider, d.ProviderCurrency)
+	}
+	sums := []sum{
+		{l, d.LedgerCounted, "the ledger total", &l.LedgerTotal},
+		{l, d.Difference, "the discrepancy total", &l.DiscrepancyTotal},
+		{pl, d.ProviderCounted, "the provider total", &pl.ProviderTotal},
+	}
+	if pl != l {
+		// The provider's money is in another currency: it joins that
+		// currency's line, and leaves nothing in this one.
+		sums = append(sums, sum{pl, d.ProviderCounted, "the discrepancy total", &pl.DiscrepancyTotal})
+		if k >= 0 {
+			sums = append(sums, sum{pl, d.ProviderCounted, "the " + string(d.Kind) + " bridge amount", &pl.Bridge[k].Amount})
+		}
+	}
+	if k >= 0 {
+		sums = append(sums, sum{l, d.Difference, "the " + string(d.Kind) + " bridge amount", &l.Bridge[k].Amount})
+	}
+	if err := addAll(sums); err != nil {
+		return err
+	}
+
 	if d.Ledger != nil && d.Kind != reconcile.DuplicatePayment {
 		s.countLedger(d.Ledger)
 	}
 	s.countRecords(d.Records)
-	if d.ProviderCurrency == "" {
-		Account(&d)
-	}
-	k := reconcile.KindIndex(d.Kind)
-	l := s.line(d.Provider, d.Currency)
 	l.DiscrepancyCount++
-	l.LedgerTotal += d.LedgerCounted
-	l.DiscrepancyTotal += d.Difference
 	if d.Ledger != nil && d.Kind != reconcile.DuplicatePayment && d.Ledger.Status == reconcile.LedgerPaid {
 		l.LedgerPaid++
 	}
-	pl := l
-	if d.ProviderCurrency != d.Currency {
-		// The provider's money is in another currency: it joins that
-		// currency's line, and leaves nothing in this one.
-		pl = s.line(d.Provider, d.ProviderCurrency)
-		pl.DiscrepancyTotal += d.ProviderCounted
+	if pl != l && k >= 0 {
 		pl.Bridge[k].Count++
-		pl.Bridge[k].Amount += d.ProviderCounted
 	}
-	pl.ProviderTotal += d.ProviderCounted
 	for i := range d.Records {
 		if r := &d.Records[i]; r.Amount.Currency == d.ProviderCurrency && movedMoney(r) {
 			pl.ProviderMoved++
@@ -132,9 +169,41 @@ func (s *Summary) Discrepancy(d reconcile.Discrepancy) error {
 	}
 	if k >= 0 {
 		l.Bridge[k].Count++
-		l.Bridge[k].Amount += d.Difference
 	}
 	return nil
+}
+
+// sum is one amount v to add to a total (dst) of line l; what names the
+// total in an error.
+type sum struct {
+	l    *reconcile.SummaryLine
+	v    int64
+	what string
+	dst  *int64
+}
+
+// addAll adds each sum to its total (the totals are distinct), or, when
+// one would overflow int64, changes none and names it.
+func addAll(sums []sum) error {
+	next := make([]int64, len(sums))
+	for i, x := range sums {
+		v, ok := addMinor(*x.dst, x.v)
+		if !ok {
+			return overflow(x.l.Provider, x.l.Currency, x.what)
+		}
+		next[i] = v
+	}
+	for i, x := range sums {
+		*x.dst = next[i]
+	}
+	return nil
+}
+
+// overflow is the error of a sum of provider p's amounts in currency c
+// beyond int64: what names the sum.
+func overflow(p reconcile.Provider, c reconcile.Currency, what string) error {
+	return fmt.Errorf("%s %s: %s sums beyond the largest amount Mizani can hold (%d minor units)",
+		p, c, what, int64(math.MaxInt64))
 }
 
 // Account fills the bridge fields of a discrepancy of the matcher from its
@@ -160,10 +229,14 @@ func (s *Summary) Discrepancy(d reconcile.Discrepancy) error {
 // So a duplicate shows its extra money, a reversal what was reversed, a
 // missing side its full amount and a side that moved no money (pending,
 // failed, not reported) nothing.
-func Account(d *reconcile.Discrepancy) {
+//
+// The sums are checked: when ProviderCounted or Difference would overflow
+// int64, Account returns an error naming the provider, currency and sum,
+// and leaves those fields zero.
+func Account(d *reconcile.Discrepancy) error {
 	if d.Kind == reconcile.SettlementVariance {
 		d.ProviderCurrency = cmp.Or(d.ProviderCurrency, d.Currency)
-		return
+		return nil
 	}
 	d.LedgerCounted = 0
 	if d.Ledger != nil && d.Kind != reconcile.DuplicatePayment {
@@ -185,13 +258,24 @@ func Account(d *reconcile.Discrepancy) {
 		if r.Status == reconcile.StatusReversed && r.Kind != reconcile.KindReversal && !reversalListed(d.Records, r) {
 			continue
 		}
-		d.ProviderCounted += counted(r)
+		sum, ok := addMinor(d.ProviderCounted, counted(r))
+		if !ok {
+			d.ProviderCounted, d.Difference = 0, 0
+			return overflow(d.Provider, d.ProviderCurrency, "the provider amounts of the "+string(d.Kind)+" report")
+		}
+		d.ProviderCounted = sum
 	}
+	var ok bool
 	if d.ProviderCurrency == d.Currency {
-		d.Difference = d.ProviderCounted - d.LedgerCounted
+		d.Difference, ok = reconcile.SubMinor(d.ProviderCounted, d.LedgerCounted)
 	} else {
-		d.Difference = -d.LedgerCounted
+		d.Difference, ok = reconcile.SubMinor(0, d.LedgerCounted)
 	}
+	if !ok {
+		d.ProviderCounted, d.Difference = 0, 0
+		return overflow(d.Provider, d.Currency, "the difference of the "+string(d.Kind)+" report")
+	}
+	return nil
 }
 
 // movedMoney reports whether a record says money moved: it succeeded or

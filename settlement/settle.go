@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -133,8 +134,14 @@ type Config struct {
 // settlement. The bank check's variance is the bank's credit − what the
 // provider said it settled, negative = short, like the provider's. It
 // covers the providers and currencies the imported statements name.
+//
+// Every sum of amounts is checked: a sum beyond int64 is an error naming
+// the provider, account, currency, day and sum — AddRecord's, for the
+// day's totals, else Err's once Result has run — never a wrap.
 type Settlement struct {
-	cfg  Config
+	cfg Config
+	// err is the first overflow: once set, Result returns nothing.
+	err  error
 	days map[dayKey]*dayTotals
 	// reversedPayments are payments whose status is reversed, and
 	// reversalsOf the transactions reversal records name: a reversed
@@ -269,8 +276,70 @@ func (s *Settlement) totals(k dayKey) *dayTotals {
 	return t
 }
 
+// Err returns the first sum that overflowed int64, in AddRecord or in
+// Result; after one, Result returns no rows and no discrepancies. Check it
+// after Result.
+func (s *Settlement) Err() error { return s.err }
+
+// overflow is the error of sum what of the row k beyond int64; it records
+// the first in s.err.
+func (s *Settlement) overflow(k dayKey, what string) error {
+	account := ""
+	if k.account != "" {
+		account = " account " + k.account
+	}
+	day := ""
+	if !k.day.IsZero() {
+		day = " on " + k.day.Format(time.DateOnly)
+	}
+	return s.record(fmt.Errorf("%s %s%s%s: %s sums beyond the largest amount Mizani can hold (%d minor units)",
+		k.p, k.c, account, day, what, int64(math.MaxInt64)))
+}
+
+// record keeps err in s.err if it is the first overflow, and returns it.
+func (s *Settlement) record(err error) error {
+	if s.err == nil {
+		s.err = err
+	}
+	return err
+}
+
+// sum returns a+b, or records an overflow of sum what of row k and
+// returns 0.
+func (s *Settlement) sum(k dayKey, what string, a, b int64) int64 {
+	v, ok := reconcile.AddMinor(a, b)
+	if !ok {
+		s.overflow(k, what)
+		return 0
+	}
+	return v
+}
+
+// diff returns a−b, or records an overflow of what of row k and returns 0.
+func (s *Settlement) diff(k dayKey, what string, a, b int64) int64 {
+	v, ok := reconcile.SubMinor(a, b)
+	if !ok {
+		s.overflow(k, what)
+		return 0
+	}
+	return v
+}
+
+// addTo adds v to *dst, or, when that would overflow int64, leaves it and
+// returns the error naming sum what of row k.
+func (s *Settlement) addTo(dst *int64, v int64, k dayKey, what string) error {
+	n, ok := reconcile.AddMinor(*dst, v)
+	if !ok {
+		return s.overflow(k, what)
+	}
+	*dst = n
+	return nil
+}
+
 // AddRecord adds a record of any kind. Records from the end of the window
-// on are ignored; those before it only open the balance.
+// on are ignored; those before it only open the balance. It fails when the
+// record's fee is in another currency or a day's total would overflow
+// int64 (see Err).
 func (s *Settlement) AddRecord(r reconcile.Record) error {
 	if !r.OccurredAt.Before(s.cfg.Window.To) {
 		return nil
@@ -296,8 +365,10 @@ func (s *Settlement) AddRecord(r reconcile.Record) error {
 	t := s.totals(k)
 	switch r.Kind {
 	case reconcile.KindPayment:
+		if err := s.addTo(&t.gross, amount, k, "the gross"); err != nil {
+			return err
+		}
 		t.transactions++
-		t.gross += amount
 		if r.Status == reconcile.StatusReversed && r.RelatedTxID != r.TxID {
 			s.reversedPayments[txRef{r.Provider, r.TxID}] = reversedPayment{k, amount}
 		}
@@ -306,20 +377,25 @@ func (s *Settlement) AddRecord(r reconcile.Record) error {
 		if r.Status != reconcile.StatusSucceeded {
 			return nil // reversed: the money came back, and any fee with it
 		}
-		t.payouts += amount
+		if err := s.addTo(&t.payouts, amount, k, "the payouts"); err != nil {
+			return err
+		}
 	case reconcile.KindReversal:
-		t.reversals += amount
+		if err := s.addTo(&t.reversals, amount, k, "the reversals"); err != nil {
+			return err
+		}
 		if r.RelatedTxID != "" {
 			s.reversalsOf[txRef{r.Provider, r.RelatedTxID}] = true
 		}
 	case reconcile.KindFee:
-		t.fees += amount
-		return nil
+		return s.addTo(&t.fees, amount, k, "the fees")
 	case reconcile.KindSettlement:
 		if r.Status != reconcile.StatusSucceeded {
 			return nil // reversed or failed: not paid
 		}
-		t.settled += amount
+		if err := s.addTo(&t.settled, amount, k, "the settled amount"); err != nil {
+			return err
+		}
 		t.settlements++
 		pk := dayKey{p: r.Provider, c: r.Amount.Currency}
 		s.paid[pk] = append(s.paid[pk], bankItem{day: k.day, amount: amount, ref: r.TxID})
@@ -329,8 +405,7 @@ func (s *Settlement) AddRecord(r reconcile.Record) error {
 	if err != nil {
 		return err
 	}
-	t.fees += fee
-	return nil
+	return s.addTo(&t.fees, fee, k, "the fees")
 }
 
 // fee is the fee on one payment, payout or reversal: the provider's own
@@ -347,7 +422,12 @@ func (s *Settlement) fee(r reconcile.Record) (int64, error) {
 			return 0, fmt.Errorf("%s %s %s: fee in %s, VAT in %s, amount in %s",
 				r.Provider, r.Kind, r.TxID, r.Fee.Currency, r.VAT.Currency, r.Amount.Currency)
 		}
-		return r.Fee.Minor + r.VAT.Minor, nil
+		fee, ok := reconcile.AddMinor(r.Fee.Minor, r.VAT.Minor)
+		if !ok {
+			return 0, s.record(fmt.Errorf("%s %s %s: fee %s + VAT %s sums beyond the largest amount Mizani can hold (%d minor units)",
+				r.Provider, r.Kind, r.TxID, human(r.Fee.Minor, r.Fee.Currency), human(r.VAT.Minor, r.Amount.Currency), int64(math.MaxInt64)))
+		}
+		return fee, nil
 	}
 	if r.Kind != reconcile.KindPayment || !r.AmountKnown {
 		return 0, nil
@@ -360,7 +440,12 @@ func (s *Settlement) fee(r reconcile.Record) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%s payment %s: fee %s%% of %s: %w", r.Provider, r.TxID, rate.Percent, r.Amount, err)
 	}
-	return pct.Minor + rate.Fixed, nil
+	fee, ok := reconcile.AddMinor(pct.Minor, rate.Fixed)
+	if !ok {
+		return 0, s.record(fmt.Errorf("%s payment %s: fee %s%% of %s + %s fixed sums beyond the largest amount Mizani can hold (%d minor units)",
+			r.Provider, r.TxID, rate.Percent, r.Amount.Human(), human(rate.Fixed, r.Amount.Currency), int64(math.MaxInt64)))
+	}
+	return fee, nil
 }
 
 // AddBankLine adds a bank statement line. Every line tells how far the
@@ -397,8 +482,20 @@ type carried struct {
 
 // Result returns the report rows, sorted by provider, account, currency and
 // day, and the settlement_variance discrepancies, sorted by day, provider,
-// account and currency.
+// account and currency. When a sum overflowed int64, here or in AddRecord,
+// it returns nothing and Err says which.
 func (s *Settlement) Result() ([]reconcile.SettlementDay, []reconcile.Discrepancy) {
+	rows, discs := s.result()
+	if s.err != nil {
+		return nil, nil
+	}
+	return rows, discs
+}
+
+func (s *Settlement) result() ([]reconcile.SettlementDay, []reconcile.Discrepancy) {
+	if s.err != nil {
+		return nil, nil
+	}
 	end := s.businessDay(s.cfg.Window.To.Add(-time.Nanosecond))
 	// A provider that reports no settlements of its own (Kora) but whose
 	// bank credits are imported is settled by those credits: they are
@@ -415,7 +512,7 @@ func (s *Settlement) Result() ([]reconcile.SettlementDay, []reconcile.Discrepanc
 		if s.wholeMerchant[k.p] || bankOnly[k.p] {
 			k.account = ""
 		}
-		days[k] = add(days[k], *t)
+		days[k] = s.merge(k, days[k], *t)
 	}
 	for k, items := range s.credits {
 		if !bankOnly[k.p] {
@@ -427,7 +524,7 @@ func (s *Settlement) Result() ([]reconcile.SettlementDay, []reconcile.Discrepanc
 			}
 			dk := dayKey{p: k.p, c: k.c, day: c.day}
 			t := days[dk]
-			t.settled += c.amount
+			t.settled = s.sum(dk, "the settled amount", t.settled, c.amount)
 			t.settlements++
 			days[dk] = t
 		}
@@ -439,7 +536,7 @@ func (s *Settlement) Result() ([]reconcile.SettlementDay, []reconcile.Discrepanc
 				k.account = ""
 			}
 			t := days[k]
-			t.reversals += rp.amount
+			t.reversals = s.sum(k, "the reversals", t.reversals, rp.amount)
 			days[k] = t
 		}
 	}
@@ -477,7 +574,7 @@ func (s *Settlement) Result() ([]reconcile.SettlementDay, []reconcile.Discrepanc
 			open, carry, last = nil, nil, time.Time{}
 		}
 		t := days[k]
-		net := t.gross - t.fees - t.reversals - t.payouts
+		net := s.diff(k, "the net expected", s.diff(k, "the net expected", s.diff(k, "the net expected", t.gross, t.fees), t.reversals), t.payouts)
 		if s.cfg.SameDay {
 			open = append(open, dayNet{k.day, net})
 		}
@@ -509,21 +606,22 @@ func (s *Settlement) Result() ([]reconcile.SettlementDay, []reconcile.Discrepanc
 				}
 				var owed int64
 				for _, o := range open {
-					owed += o.net
+					owed = s.sum(k, "the amount owed", owed, o.net)
 				}
 				since := k.day
 				if len(open) > 0 {
 					since = open[0].day
 				}
-				diff := t.settled - owed
+				diff := s.diff(k, "the settlement variance", t.settled, owed)
 				recovered, from := recoverCarry(&carry, diff)
+				// |recovered| ≤ |diff|, of one sign: no overflow.
 				variance := diff - recovered
 				if variance != 0 {
-					carry = append(carry, carried{k.day, -variance})
+					carry = append(carry, carried{k.day, s.diff(k, "the shortfall carried", 0, variance)})
 				}
 				row.Variance, row.Recovered, row.RecoveredFrom = variance, recovered, from
 				open = nil
-				if !k.day.Before(first) && abs(variance) > s.cfg.Tolerance {
+				if !k.day.Before(first) && (variance == math.MinInt64 || abs(variance) > s.cfg.Tolerance) {
 					discs = append(discs, s.variance(k, t.settled, owed, recovered, from, since, alone && lookBack > 0))
 				}
 			}
@@ -533,10 +631,10 @@ func (s *Settlement) Result() ([]reconcile.SettlementDay, []reconcile.Discrepanc
 			open = append(open, dayNet{k.day, net})
 		}
 		for _, o := range open {
-			row.Unsettled += o.net
+			row.Unsettled = s.sum(k, "the unsettled balance", row.Unsettled, o.net)
 		}
 		for _, c := range carry {
-			row.Unsettled += c.amount
+			row.Unsettled = s.sum(k, "the unsettled balance", row.Unsettled, c.amount)
 		}
 		if k.day.Before(first) {
 			continue // the look-back and look-around margin only open what is owed
@@ -580,11 +678,13 @@ func recoverCarry(carry *[]carried, diff int64) (int64, time.Time) {
 	return recovered, from
 }
 
-func add(a, b dayTotals) dayTotals {
+// merge adds the totals of a and b, of row k, recording an overflow.
+func (s *Settlement) merge(k dayKey, a, b dayTotals) dayTotals {
 	return dayTotals{
 		transactions: a.transactions + b.transactions, settlements: a.settlements + b.settlements,
-		gross: a.gross + b.gross, fees: a.fees + b.fees, reversals: a.reversals + b.reversals,
-		payouts: a.payouts + b.payouts, settled: a.settled + b.settled,
+		gross: s.sum(k, "the gross", a.gross, b.gross), fees: s.sum(k, "the fees", a.fees, b.fees),
+		reversals: s.sum(k, "the reversals", a.reversals, b.reversals),
+		payouts:   s.sum(k, "the payouts", a.payouts, b.payouts), settled: s.sum(k, "the settled amount", a.settled, b.settled),
 	}
 }
 
@@ -617,8 +717,8 @@ func (s *Settlement) variance(k dayKey, settled, owed, recovered int64, from, si
 	if k.account != "" {
 		account = " for account " + k.account
 	}
-	due := owed + recovered
-	diff := settled - due
+	due := s.sum(k, "the amount due", owed, recovered)
+	diff := s.diff(k, "the settlement variance", settled, due)
 	return reconcile.Discrepancy{
 		Kind: reconcile.SettlementVariance, Provider: k.p, Account: k.account, Currency: k.c,
 		LedgerAmount: due, ProviderAmount: settled, ProviderAmountKnown: true, Difference: diff,
@@ -757,7 +857,10 @@ func matchBank(paid, credits []bankItem, due func(p, c bankItem) bool) {
 		for a := range idx {
 			var sum int64
 			for b := a; b < len(idx); b++ {
-				sum += xs[idx[b]].amount
+				var ok bool
+				if sum, ok = reconcile.AddMinor(sum, xs[idx[b]].amount); !ok {
+					break // beyond int64, so beyond want
+				}
 				if sum == want && b > a {
 					return idx[a : b+1]
 				}
@@ -792,18 +895,24 @@ func matchBank(paid, credits []bankItem, due func(p, c bankItem) bool) {
 			paid[i].used = true
 		}
 	}
+	// sums totals the unused items by day; a day whose sum overflows
+	// int64 is left out (-1), so matches nothing.
 	sums := func(xs []bankItem) map[time.Time]int64 {
 		m := make(map[time.Time]int64)
 		for _, x := range xs {
-			if !x.used {
-				m[x.day] += x.amount
+			if !x.used && m[x.day] >= 0 {
+				v, ok := reconcile.AddMinor(m[x.day], x.amount)
+				if !ok {
+					v = -1
+				}
+				m[x.day] = v
 			}
 		}
 		return m
 	}
 	ps, cs := sums(paid), sums(credits)
 	for day, sum := range ps {
-		if cs[day] != sum {
+		if sum < 0 || cs[day] != sum {
 			continue
 		}
 		for i := range paid {

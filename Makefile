@@ -47,7 +47,7 @@ bench: ## Run the Go benchmarks (figures go into BENCHMARKS.md)
 .PHONY: bench-webhooks
 bench-webhooks: build ## Start `reconcile serve`, drive it with signed webhooks from another process (loopback), stop it
 	psql "$(TEST_DATABASE_URL)" -qc 'CREATE SCHEMA IF NOT EXISTS webhookload'
-	$(GO) run ./cmd/webhookload -serve $(BIN) -database-url "$(TEST_DATABASE_URL)&search_path=webhookload" \
+	$(GO) run ./sources/kopokopo/webhookload -serve $(BIN) -database-url "$(TEST_DATABASE_URL)&search_path=webhookload" \
 		-c $${CONCURRENCY:-4,16,64} -n $${WEBHOOKS:-20000} -duration 60s
 
 .PHONY: fuzz

@@ -175,7 +175,7 @@ func (r *summaryRows) heading(lines []reconcile.SummaryLine, settlements []recon
 	if err := r.row(t); err != nil {
 		return err
 	}
-	if err := r.x.paragraphWidth(r.s, "", windowWords(r.x.o), summaryCols, r.total()); err != nil {
+	if err := r.x.paragraphWidth(r.s, "", windowWords(r.x.o), summaryCols, r.sheetWidth()); err != nil {
 		return err
 	}
 	var notices []string
@@ -188,7 +188,7 @@ func (r *summaryRows) heading(lines []reconcile.SummaryLine, settlements []recon
 		}
 	}
 	for _, n := range notices {
-		if err := r.x.paragraphStyled(r.s, "", n, summaryCols, r.total(), "warning"); err != nil {
+		if err := r.x.paragraphStyled(r.s, "", n, summaryCols, r.sheetWidth(), "warning"); err != nil {
 			return err
 		}
 	}
@@ -196,8 +196,8 @@ func (r *summaryRows) heading(lines []reconcile.SummaryLine, settlements []recon
 	return nil
 }
 
-// total is the width of the sheet's columns.
-func (r *summaryRows) total() float64 {
+// sheetWidth is the width of the sheet's columns, in characters (not money).
+func (r *summaryRows) sheetWidth() float64 {
 	var w float64
 	for _, v := range r.widths {
 		w += v
@@ -441,7 +441,7 @@ func (r *summaryRows) definitions() error {
 		return err
 	}
 	for _, d := range statementDefinitions {
-		if err := r.x.paragraphWidth(r.s, "", d, summaryCols, r.total()); err != nil {
+		if err := r.x.paragraphWidth(r.s, "", d, summaryCols, r.sheetWidth()); err != nil {
 			return err
 		}
 	}
@@ -459,7 +459,7 @@ func (r *summaryRows) about() error {
 	if err := r.row(b); err != nil {
 		return err
 	}
-	rest := r.total() - r.widths[0]
+	rest := r.sheetWidth() - r.widths[0]
 	label := func(s string) (excelize.Cell, error) { return r.styled("bold", s) }
 	when := func(name string, t time.Time) error {
 		l, err := label(name)

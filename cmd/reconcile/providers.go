@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,6 +141,24 @@ func configuredProviders() []reconcile.Provider {
 		}
 	}
 	return out
+}
+
+// feeExample is a --fee entry taken from the first registered default fee
+// schedule ("ikhokha:card=2.85"), for the flag's help.
+func feeExample() string {
+	for _, reg := range sources.Registered() {
+		methods := make([]string, 0, len(reg.Traits.Fees))
+		for m := range reg.Traits.Fees {
+			methods = append(methods, m)
+		}
+		slices.Sort(methods)
+		for _, m := range methods {
+			if m != "" {
+				return string(reg.Name) + ":" + m + "=" + reg.Traits.Fees[m].Percent.String()
+			}
+		}
+	}
+	return "provider:card=2.5"
 }
 
 // heuristicDefault is the --heuristic default: the providers whose

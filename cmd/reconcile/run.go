@@ -91,7 +91,7 @@ func (o *runOptions) addTuningFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.settlementLookBack, "settlement-look-back", jobs.DefaultSettlementLookBack, "how far before the window to look for the last settlement and unpaid shortfalls (at least the longest gap between settlements; 0: the least, the look-around)")
 	f.IntVar(&o.bankLagDays, "bank-lag-days", matchers.DefaultBankLagDays, "how many days after a settlement its bank credit may be value-dated")
 	f.IntVar(&o.xlsxMaxMatches, "xlsx-max-matches", reports.DefaultXLSXMaxMatches, "most match rows in report.xlsx (all are in matches.csv)")
-	f.StringArrayVar(&o.fees, "fee", nil, `fee schedule entry "provider[:method]=PERCENT[+FIXED]", e.g. "ikhokha:card=2.85" (replaces the defaults)`)
+	f.StringArrayVar(&o.fees, "fee", nil, `fee schedule entry "provider[:method]=PERCENT[+FIXED]", e.g. "`+feeExample()+`" (replaces the defaults)`)
 }
 
 // config turns the flags into a run configuration, or a bad-input error.

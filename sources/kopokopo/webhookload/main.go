@@ -1,4 +1,4 @@
-// Command webhookload drives a Mizani webhook receiver with unique, correctly
+// Command webhookload (a Kopo Kopo tool: it signs as Kopo Kopo does) drives a Mizani webhook receiver with unique, correctly
 // signed Kopo Kopo webhooks from a process of its own, on loopback only, and
 // reports what it measured: durable webhooks per second, latency
 // percentiles, status counts, and whether the store holds exactly the
@@ -8,7 +8,7 @@
 // -database-url, on a free loopback port), drives it at each concurrency of
 // -c in turn and stops it with SIGTERM:
 //
-//	go run ./cmd/webhookload -serve bin/reconcile -c 4,16,64 -n 20000
+//	go run ./sources/kopokopo/webhookload -serve bin/reconcile -c 4,16,64 -n 20000
 //
 // Without -serve it drives -url, a receiver already running. Every run is
 // bounded: -n webhooks or -duration, whichever comes first.

@@ -206,28 +206,12 @@ func clientConfig(reg *sources.Provider, env map[string]string, root string) sou
 // where it has one, then status checks of what is still open.
 func pull(ctx context.Context, st *store.Store, reg *sources.Provider, cfg sources.Config, week reconcile.Window, root string,
 	w io.Writer, log *slog.Logger) error {
-	opts := sources.ClientOptions{RateLimit: rate.Inf, Logger: log}
-	pp := jobs.ProviderPull{Provider: reg.Name, Logger: log, StatusWorkers: 8}
-	if reg.History != nil {
-		h, err := reg.History(cfg, opts)
-		if err != nil {
-			return fmt.Errorf("demo: %s history client: %w", reg.DisplayName, err)
-		}
-		scope := "all"
-		if s, ok := h.(interface{ Scope() string }); ok && s.Scope() != "" {
-			scope = s.Scope()
-		}
-		pp.History = &sources.PullJob{Provider: reg.Name, Scope: scope, Puller: h, Workers: 4, Logger: log}
-	}
-	if reg.Status != nil {
-		c, err := reg.Status(cfg, opts)
-		if err != nil {
-			return fmt.Errorf("demo: %s status client: %w", reg.DisplayName, err)
-		}
-		pp.Status = c
-	}
-	if pp.History == nil && pp.Status == nil {
+	if reg.History == nil && reg.Status == nil {
 		return nil
+	}
+	pp, err := jobs.NewProviderPull(reg, cfg, sources.ClientOptions{RateLimit: rate.Inf, Logger: log}, 24*time.Hour, 8)
+	if err != nil {
+		return fmt.Errorf("demo: %s clients: %w", reg.DisplayName, err)
 	}
 	rep, err := jobs.PullProvider(ctx, st, pp, week.Grow(matchers.DefaultGrace))
 	if err != nil {

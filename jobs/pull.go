@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/mizani/reconcile"
 	"github.com/mizani/reconcile/sources"
@@ -29,6 +30,45 @@ type ProviderPull struct {
 	StatusWorkers int
 	// Logger receives progress. Default: discard.
 	Logger *slog.Logger
+}
+
+// NewProviderPull builds the pull of the registered provider reg from its
+// configuration: its history puller (chunks of chunk, workers at a time)
+// and its status checker (workers at a time), whichever it has. It fails,
+// naming the missing variables, when reg is not configured for pulls, and
+// never puts a secret of cfg in its error.
+func NewProviderPull(reg *sources.Provider, cfg sources.Config, opts sources.ClientOptions, chunk time.Duration, workers int) (ProviderPull, error) {
+	if err := cfg.NotConfigured(sources.ForPull); err != nil {
+		return ProviderPull{}, err
+	}
+	if reg.History == nil && reg.Status == nil {
+		return ProviderPull{}, fmt.Errorf("%s has neither a history endpoint nor a status query to pull from", reg.DisplayName)
+	}
+	pp := ProviderPull{Provider: reg.Name, StatusWorkers: workers, Logger: opts.Logger}
+	if reg.History != nil {
+		h, err := reg.History(cfg, opts)
+		if err != nil {
+			return pp, fmt.Errorf("%s: %s", reg.DisplayName, cfg.Redact(err.Error()))
+		}
+		pp.History = &sources.PullJob{Provider: reg.Name, Scope: scopeOf(h), Puller: h, Chunk: chunk, Workers: workers, Logger: opts.Logger}
+	}
+	if reg.Status != nil {
+		s, err := reg.Status(cfg, opts)
+		if err != nil {
+			return pp, fmt.Errorf("%s: %s", reg.DisplayName, cfg.Redact(err.Error()))
+		}
+		pp.Status = s
+	}
+	return pp, nil
+}
+
+// scopeOf names what a puller pulls in checkpoints and logs: its Scope()
+// when it has one (a Kopo Kopo till), else "all".
+func scopeOf(p sources.Puller) string {
+	if s, ok := p.(interface{ Scope() string }); ok && s.Scope() != "" {
+		return s.Scope()
+	}
+	return "all"
 }
 
 // PullReport is what a provider pull did.

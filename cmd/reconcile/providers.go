@@ -55,42 +55,9 @@ type clientFlags struct {
 	chunk   time.Duration
 }
 
-// providerPull builds the pull of reg from its configuration: its history
-// puller and status checker, whichever it has. It fails, naming the missing
-// variables, when reg is not configured for pulls.
+// providerPull builds the pull of reg from its configuration and the flags.
 func providerPull(reg *sources.Provider, cfg sources.Config, cf clientFlags, log *slog.Logger) (jobs.ProviderPull, error) {
-	if err := cfg.NotConfigured(sources.ForPull); err != nil {
-		return jobs.ProviderPull{}, err
-	}
-	if reg.History == nil && reg.Status == nil {
-		return jobs.ProviderPull{}, fmt.Errorf("%s has neither a history endpoint nor a status query to pull from", reg.DisplayName)
-	}
-	opts := sources.ClientOptions{RateLimit: rate.Limit(cf.rate), Logger: log}
-	pp := jobs.ProviderPull{Provider: reg.Name, StatusWorkers: cf.workers, Logger: log}
-	if reg.History != nil {
-		h, err := reg.History(cfg, opts)
-		if err != nil {
-			return pp, fmt.Errorf("%s: %s", reg.DisplayName, cfg.Redact(err.Error()))
-		}
-		pp.History = &sources.PullJob{Provider: reg.Name, Scope: scopeOf(h), Puller: h, Chunk: cf.chunk, Workers: cf.workers, Logger: log}
-	}
-	if reg.Status != nil {
-		s, err := reg.Status(cfg, opts)
-		if err != nil {
-			return pp, fmt.Errorf("%s: %s", reg.DisplayName, cfg.Redact(err.Error()))
-		}
-		pp.Status = s
-	}
-	return pp, nil
-}
-
-// scopeOf names what a puller pulls in checkpoints and logs: its Scope()
-// when it has one (a Kopo Kopo till), else "all".
-func scopeOf(p sources.Puller) string {
-	if s, ok := p.(interface{ Scope() string }); ok && s.Scope() != "" {
-		return s.Scope()
-	}
-	return "all"
+	return jobs.NewProviderPull(reg, cfg, sources.ClientOptions{RateLimit: rate.Limit(cf.rate), Logger: log}, cf.chunk, cf.workers)
 }
 
 // configuredPulls returns the pull of every registered provider whose pull

@@ -11,7 +11,6 @@
 package demo
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -45,9 +44,6 @@ const (
 	From, To = "2026-03-02", "2026-03-08"
 	Zone     = "Africa/Nairobi"
 )
-
-// maxLine bounds one JSON document of payloads.jsonl.
-const maxLine = 16 << 20
 
 // Config configures Run.
 type Config struct {
@@ -336,28 +332,11 @@ func importPayloads(ctx context.Context, st *store.Store, fsys fs.FS, reg *sourc
 	if err != nil {
 		return 0, 0, fmt.Errorf("demo: %s parser: %w", reg.DisplayName, err)
 	}
-	var batch []store.Parsed
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(nil, maxLine)
-	for line := 1; sc.Scan(); line++ {
-		text := bytes.TrimSpace(sc.Bytes())
-		if len(text) == 0 {
-			continue
-		}
-		payload, recs, err := parser.Parse(bytes.Clone(text), reconcile.SourceImport)
-		if err != nil {
-			return 0, 0, fmt.Errorf("demo fixtures: %s:%d: %w", name, line, err)
-		}
-		batch = append(batch, store.Parsed{Payload: payload, Records: recs})
-		records += len(recs)
+	stats, err := jobs.ImportPayloads(ctx, st, name, bytes.NewReader(body), parser)
+	if err != nil {
+		return 0, 0, fmt.Errorf("demo fixtures: %w", err)
 	}
-	if err := sc.Err(); err != nil {
-		return 0, 0, fmt.Errorf("demo fixtures: reading %s: %w", name, err)
-	}
-	if _, _, err := st.SaveBatch(ctx, batch); err != nil {
-		return 0, 0, fmt.Errorf("demo: importing %s: %w", name, err)
-	}
-	return len(batch), records, nil
+	return stats.Saved + stats.Duplicates, stats.Records, nil
 }
 
 // plantedRows concatenates the providers' planted.csv files (header once).

@@ -1,30 +1,16 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/mizani/reconcile"
-	"github.com/mizani/reconcile/sources"
-	"github.com/mizani/reconcile/store"
+	"github.com/mizani/reconcile/jobs"
 )
 
 func init() { register(newImportCmd) }
-
-// maxImportLine bounds one JSON document; the webhook receiver accepts 1 MiB.
-const maxImportLine = 16 << 20
-
-// utf8BOM is the UTF-8 byte-order mark, skipped at the start of a file.
-var utf8BOM = []byte("\xef\xbb\xbf")
 
 // importOptions are the flags of `import`.
 type importOptions struct {
@@ -80,97 +66,27 @@ func (a *app) importPayloads(cmd *cobra.Command, o importOptions) error {
 	st, err := a.openStore(ctx)
 	if err != nil {
 		// What is wrong with the file needs no store to say.
-		if _, bad := importFile(o.file, f, parser, nil); bad != nil {
-			return bad
+		if bad := jobs.CheckPayloads(o.file, f, parser); bad != nil {
+			return importError(bad)
 		}
 		return err
 	}
 	defer st.Close()
-	im, err := st.BeginImport(ctx)
+	stats, err := jobs.ImportPayloads(ctx, st, o.file, f, parser)
 	if err != nil {
-		return fmt.Errorf("%s: nothing imported: %w", o.file, err)
-	}
-	defer im.Rollback()
-	if err, bad := importFile(o.file, f, parser, im); bad != nil || err != nil {
-		return cmp.Or(bad, err)
-	}
-	saved, dups, records, err := im.Commit()
-	if err != nil {
-		var refused *store.BadPayloadError
-		if errors.As(err, &refused) {
-			return badInput(fmt.Errorf("1 bad line(s), nothing imported:\n%s:%d: %v", o.file, refused.Pos, refused.Err))
-		}
-		return fmt.Errorf("%s: nothing imported: %w", o.file, err)
+		return importError(err)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "%s: %d payload(s) imported, %d already stored; %d record(s) parsed\n",
-		o.file, saved, dups, records)
+		o.file, stats.Saved, stats.Duplicates, stats.Records)
 	return nil
 }
 
-// importFile parses every non-blank line of r (the file name) and adds it
-// to im (nil: only parse), streaming: it holds a line at a time, im a few
-// chunks. Any bad line — one the parser refuses or the store cannot hold —
-// stops the writing but not the reading, and makes it return a bad-input
-// error listing each as FILE:LINE: reason. storeErr is a failure of the
-// store, which stops both.
-func importFile(name string, r io.Reader, parser sources.Parser, im *store.Import) (storeErr, bad error) {
-	type badLine struct {
-		line int
-		msg  string
+// importError marks an import refused for its file's content as bad input
+// (exit 2); any other failure is operational (exit 1).
+func importError(err error) error {
+	var bad *jobs.BadInputError
+	if errors.As(err, &bad) {
+		return badInput(err)
 	}
-	var bads []badLine
-	reported := map[int]bool{}
-	addBad := func(line int, err error) {
-		if !reported[line] {
-			reported[line] = true
-			bads = append(bads, badLine{line, fmt.Sprintf("%s:%d: %v", name, line, err)})
-		}
-		if im != nil {
-			im.Fail()
-		}
-	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxImportLine)
-	for line := 1; sc.Scan(); line++ {
-		text := sc.Bytes()
-		if line == 1 {
-			// Editors on Windows save UTF-8 with a byte-order mark.
-			text = bytes.TrimPrefix(text, utf8BOM)
-		}
-		text = bytes.TrimSpace(text)
-		if len(text) == 0 {
-			continue
-		}
-		// The scanner reuses its buffer; the payload keeps its own copy.
-		payload, records, err := parser.Parse(bytes.Clone(text), reconcile.SourceImport)
-		if err != nil {
-			addBad(line, err)
-			continue
-		}
-		if im == nil {
-			continue
-		}
-		if err := im.Add(line, store.Parsed{Payload: payload, Records: records}); err != nil {
-			var refused *store.BadPayloadError
-			if !errors.As(err, &refused) {
-				return fmt.Errorf("%s: nothing imported: %w", name, err), nil
-			}
-			addBad(refused.Pos, refused.Err)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			err = fmt.Errorf("a line is longer than %d MiB", maxImportLine>>20)
-		}
-		return nil, badInput(fmt.Errorf("reading %s: %w", name, err))
-	}
-	if len(bads) == 0 {
-		return nil, nil
-	}
-	slices.SortFunc(bads, func(a, b badLine) int { return cmp.Compare(a.line, b.line) })
-	msgs := make([]string, len(bads))
-	for i, b := range bads {
-		msgs[i] = b.msg
-	}
-	return nil, badInput(fmt.Errorf("%d bad line(s), nothing imported:\n%s", len(bads), strings.Join(msgs, "\n")))
+	return err
 }

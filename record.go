@@ -143,7 +143,13 @@ type Record struct {
 	Counterparty string
 	// Method is the payment method where the provider says (card, eft, mpesa…);
 	// settlement fee schedules key on it.
-	Method       string
+	Method string
+	// ReversedAt, on a reversed payment, is when the store first saw it
+	// reversed after storing it as not reversed: a provider that reports a
+	// reversal only as the payment's new status (a polled transaction) does
+	// not say when it happened, so settlement dates it then. Zero when the
+	// record was reversed at first sight, or is not reversed.
+	ReversedAt   time.Time
 	Source       Source
 	RawPayloadID int64
 }

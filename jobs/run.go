@@ -356,6 +356,17 @@ func run(ctx context.Context, st *store.Store, cfg RunConfig, held *store.Lock) 
 			}
 		}
 	}
+	// A payment before the look-back that was first seen reversed since
+	// counts its reversal, on the day it was seen.
+	late := store.Filter{Providers: cfg.Providers, Window: reconcile.Window{From: cfg.settlementFrom(), To: cfg.Window.To}}
+	for r, err := range st.LateReversals(ctx, late) {
+		if err != nil {
+			return res, fmt.Errorf("run: reading late reversals: %w", err)
+		}
+		if err := settle.AddRecord(r); err != nil {
+			return res, fmt.Errorf("run: settlement of %s %s %s: %w", r.Provider, r.Kind, r.TxID, err)
+		}
+	}
 	mcfg := cfg.matcherConfig()
 	// A reversal of a payment before the window read is judged against
 	// the payment as stored, so that every run judges it alike.

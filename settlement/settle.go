@@ -100,7 +100,8 @@ type Config struct {
 // (Record.FeeOnPayer), else the fee schedule, rounded per payment; plus fee
 // records), reversals (reversal records, on the day they are dated: when
 // the reversal happened; and reversed payments no reversal record accounts
-// for), payouts (succeeded ones: a reversed payout gave the money back), and
+// for, on the day the store first saw them reversed — Record.ReversedAt —
+// or on their own day when they were reversed at first sight), payouts (succeeded ones: a reversed payout gave the money back), and
 // settled (succeeded settlement records: a settlement reversed or failed is
 // not money paid). NetExpected = Gross − Fees − Reversals − Payouts.
 // Records with no currency (Pixel sends none when no ledger entry names it)
@@ -337,7 +338,9 @@ func (s *Settlement) addTo(dst *int64, v int64, k dayKey, what string) error {
 }
 
 // AddRecord adds a record of any kind. Records from the end of the window
-// on are ignored; those before it only open the balance. It fails when the
+// on are ignored; those before it only open the balance; a payment before
+// LoadedFrom counts only its reversal, if it was seen reversed since
+// (Store.LateReversals). It fails when the
 // record's fee is in another currency or a day's total would overflow
 // int64 (see Err).
 func (s *Settlement) AddRecord(r reconcile.Record) error {
@@ -351,16 +354,24 @@ func (s *Settlement) AddRecord(r reconcile.Record) error {
 		// matcher reports it.
 		return nil
 	}
+	var amount int64
+	if r.AmountKnown {
+		amount = abs(r.Amount.Minor)
+	}
 	k := dayKey{r.Provider, r.Account, r.Amount.Currency, s.businessDay(r.OccurredAt)}
+	if r.Kind == reconcile.KindPayment && !s.cfg.LoadedFrom.IsZero() && r.OccurredAt.Before(s.cfg.LoadedFrom) {
+		// Before the look-back (Store.LateReversals): only its reversal,
+		// seen since, is this run's.
+		if !r.ReversedAt.IsZero() {
+			s.reversedPayment(r, k, amount)
+		}
+		return nil
+	}
 	if r.Kind == reconcile.KindSettlement {
 		s.reports[r.Provider] = true
 		if r.Account == "" {
 			s.wholeMerchant[r.Provider] = true
 		}
-	}
-	var amount int64
-	if r.AmountKnown {
-		amount = abs(r.Amount.Minor)
 	}
 	t := s.totals(k)
 	switch r.Kind {
@@ -369,9 +380,7 @@ func (s *Settlement) AddRecord(r reconcile.Record) error {
 			return err
 		}
 		t.transactions++
-		if r.Status == reconcile.StatusReversed && r.RelatedTxID != r.TxID {
-			s.reversedPayments[txRef{r.Provider, r.TxID}] = reversedPayment{k, amount}
-		}
+		s.reversedPayment(r, k, amount)
 	case reconcile.KindPayout:
 		t.transactions++
 		if r.Status != reconcile.StatusSucceeded {
@@ -406,6 +415,26 @@ func (s *Settlement) AddRecord(r reconcile.Record) error {
 		return err
 	}
 	return s.addTo(&t.fees, fee, k, "the fees")
+}
+
+// reversedPayment notes payment r, of row k, if its status is its only
+// word of a reversal (no reversal record of its own, Record.RelatedTxID).
+// The reversal is dated when the store first saw it (Record.ReversedAt),
+// else by the payment (reversed at first sight); one seen after the window
+// had not happened by its end.
+func (s *Settlement) reversedPayment(r reconcile.Record, k dayKey, amount int64) {
+	if r.Status != reconcile.StatusReversed || r.RelatedTxID == r.TxID {
+		return
+	}
+	if !r.ReversedAt.IsZero() {
+		if !r.ReversedAt.Before(s.cfg.Window.To) {
+			return
+		}
+		if day := s.businessDay(r.ReversedAt); day.After(k.day) {
+			k.day = day
+		}
+	}
+	s.reversedPayments[txRef{r.Provider, r.TxID}] = reversedPayment{k, amount}
 }
 
 // fee is the fee on one payment, payout or reversal: the provider's own

@@ -42,9 +42,10 @@ func settleDays(t *testing.T, from, to, lookBack, lag int, recs []reconcile.Reco
 	if err != nil {
 		t.Fatal(err)
 	}
+	loaded := w.From.AddDate(0, 0, -lookBack)
 	for _, r := range recs {
-		if r.OccurredAt.Before(w.From.AddDate(0, 0, -lookBack)) {
-			continue // as jobs reads: from the look-back on
+		if r.OccurredAt.Before(loaded) && (r.Kind != reconcile.KindPayment || r.ReversedAt.Before(loaded) || !r.ReversedAt.Before(w.To)) {
+			continue // as jobs reads: from the look-back on, and the payments seen reversed since (Store.LateReversals)
 		}
 		if err := s.AddRecord(r); err != nil {
 			t.Fatal(err)
@@ -139,6 +140,63 @@ func TestSettlementLateReversal(t *testing.T) {
 	// The reversal is read even when its payment is older than the look-back.
 	if _, discs := settleDays(t, 5, 5, 1, 0, recs, nil); len(discs) != 0 {
 		t.Errorf("look-back of a day: %q", details(discs))
+	}
+}
+
+// TestSettlementPolledReversal (item 2): a payment whose reversal is
+// only its new status (a polled transaction, Reversed) counts the reversal
+// on the day the store first saw it so (Record.ReversedAt), not on the
+// payment's day; one reversed at first sight counts on its own day; one
+// seen reversed after the window is not the window's.
+func TestSettlementPolledReversal(t *testing.T) {
+	t.Parallel()
+	seenReversed := func(d, h int) func(*reconcile.Record) {
+		return func(r *reconcile.Record) { r.Status, r.ReversedAt = reconcile.StatusReversed, eat(d, h, 0).UTC() }
+	}
+	recs := []reconcile.Record{
+		k2(reconcile.KindPayment, "P1", 2000, 2, 12, seenReversed(4, 15)),
+		k2(reconcile.KindSettlement, "S1", 2000, 3, 10),
+		k2(reconcile.KindPayment, "P2", 3000, 4, 12),
+		k2(reconcile.KindSettlement, "S2", 1000, 5, 10),
+	}
+	rows, discs := dailyEqualsRange(t, 2, 5, 7, 0, recs, nil)
+	wantDetails(t, discs)
+	if len(rows) != 4 || rows[0].Reversals != 0 || rows[2].Reversals != 200000 || rows[3].Unsettled != 0 {
+		t.Errorf("rows:\n%s want the reversal on 4 March only, nothing owed after 5 March", dumpRows(rows))
+	}
+	// Read even when its payment is older than the look-back.
+	for lookBack := 1; lookBack <= 2; lookBack++ {
+		if _, discs := settleDays(t, 5, 5, lookBack, 0, recs, nil); len(discs) != 0 {
+			t.Errorf("look-back of %d days: %q", lookBack, details(discs))
+		}
+	}
+	// Before the store saw it reversed, 3 March's run saw a clean day;
+	// a re-run after it still does.
+	if _, discs := settleDays(t, 3, 3, 7, 0, recs, nil); len(discs) != 0 {
+		t.Errorf("3 March re-run: %q", details(discs))
+	}
+
+	// Reversed at first sight (no earlier sighting): on its own day.
+	first := []reconcile.Record{
+		k2(reconcile.KindPayment, "P1", 2000, 2, 12, status(reconcile.StatusReversed)),
+		k2(reconcile.KindPayment, "P2", 500, 2, 13),
+		k2(reconcile.KindSettlement, "S1", 500, 3, 10),
+	}
+	rows, discs = dailyEqualsRange(t, 2, 3, 7, 0, first, nil)
+	wantDetails(t, discs)
+	if len(rows) != 2 || rows[0].Reversals != 200000 {
+		t.Errorf("rows:\n%s want the reversal on 2 March", dumpRows(rows))
+	}
+
+	// Seen reversed after the window: not yet reversed as of its end.
+	later := []reconcile.Record{
+		k2(reconcile.KindPayment, "P1", 2000, 2, 12, seenReversed(9, 1)),
+		k2(reconcile.KindSettlement, "S1", 2000, 3, 10),
+	}
+	rows, discs = settleDays(t, 2, 3, 7, 0, later, nil)
+	wantDetails(t, discs)
+	if len(rows) != 2 || rows[0].Reversals != 0 || rows[1].Reversals != 0 {
+		t.Errorf("rows:\n%s want no reversal before 9 March", dumpRows(rows))
 	}
 }
 

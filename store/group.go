@@ -28,11 +28,11 @@ p AS (
 	FROM pin ORDER BY pord
 	ON CONFLICT (provider, dedup_key) DO NOTHING
 	RETURNING id, provider, dedup_key),
-pn AS (SELECT pin.pord, p.id FROM p JOIN pin USING (provider, dedup_key)),
+pn AS (SELECT pin.pord, p.id, pin.received_at FROM p JOIN pin USING (provider, dedup_key)),
 s0 AS (SELECT * FROM unnest($8::bigint[]) WITH ORDINALITY AS o(pord, ord)),
 ` + strings.Replace(sightingsSQL(9), "s AS (", "s1 AS (", 1) + `,
-s AS (SELECT s1.*, pn.id AS payload_id FROM s1 JOIN s0 USING (ord) JOIN pn USING (pord)),
-` + upsertSQL("s.payload_id", false) + `
+s AS (SELECT s1.*, pn.id AS payload_id, pn.received_at AS seen_at FROM s1 JOIN s0 USING (ord) JOIN pn USING (pord)),
+` + upsertSQL("s.payload_id", "s.seen_at", false) + `
 SELECT pord, id FROM pn`
 
 // Groupable reports whether SaveGroup can take records with others in one

@@ -105,6 +105,20 @@ func (s *Store) Records(ctx context.Context, f Filter) iter.Seq2[reconcile.Recor
 	return stream(ctx, s.db.DB, "provider records", q, f.args(), len(recordInts), len(recordTexts), scanRecord)
 }
 
+// LateReversals streams the payments of f's providers that occurred before
+// f.Window.From and were first seen reversed within f.Window
+// (Record.ReversedAt): a settlement look-back that starts after such a
+// payment still counts its reversal, on the day it was seen, as a run
+// whose look-back reads the payment does. Read as Records reads, in
+// (reversed_at, id) order.
+func (s *Store) LateReversals(ctx context.Context, f Filter) iter.Seq2[reconcile.Record, error] {
+	q := `SELECT ` + recordPacked + ` FROM provider_records r
+	WHERE reversed_at >= $1 AND reversed_at < $2 AND occurred_at < $1 AND kind = 'payment'
+		AND (cardinality($3::text[]) = 0 OR provider = ANY($3))
+	ORDER BY reversed_at, id`
+	return stream(ctx, s.db.DB, "late reversals", q, f.args(), len(recordInts), len(recordTexts), scanRecord)
+}
+
 // PaymentByTxID returns the payment of provider p with transaction id tx,
 // else its payout, wherever it lies in time — read as Records reads it —
 // and whether there is one. The matcher asks it for the payment a reversal
@@ -124,7 +138,8 @@ func (s *Store) PaymentByTxID(ctx context.Context, p reconcile.Provider, tx stri
 
 // The columns Records and PaymentByTxID read, packed (packedSQL).
 var (
-	recordInts  = []string{"amount_minor", "fee_minor", "vat_minor", occurredMicros, "raw_payload_id", recordFlagsSQL}
+	recordInts = []string{"amount_minor", "fee_minor", "vat_minor", occurredMicros, "raw_payload_id", recordFlagsSQL,
+		`(date_part('epoch', reversed_at) * 1000000)::bigint`}
 	recordTexts = []string{"provider", "kind", "account", recordCurrencySQL, "status", "provider_status", "method", "source",
 		"tx_id", "merchant_ref", "provider_ref", "related_tx_id", "counterparty", "COALESCE(amount_sent, '')"}
 	recordPacked = packedSQL(recordInts, recordTexts)
@@ -136,18 +151,21 @@ var (
 // precise than the currency allows stays AmountKnown false, AmountSent set,
 // for the matcher to report.
 func scanRecord(r *rowReader) reconcile.Record {
-	cur := reconcile.Currency(r.word(9))
+	cur := reconcile.Currency(r.word(10))
 	rec := reconcile.Record{
 		Amount: reconcile.Money{Minor: r.int(0), Currency: cur}, AmountKnown: r.field(0) != "",
 		Fee: reconcile.Money{Minor: r.int(1), Currency: cur}, VAT: reconcile.Money{Minor: r.int(2), Currency: cur},
 		FeeKnown: r.field(1) != "", OccurredAt: time.UnixMicro(r.int(3)).UTC(), RawPayloadID: r.int(4),
-		Provider: reconcile.Provider(r.word(6)), Kind: reconcile.Kind(r.word(7)), Account: r.word(8),
-		Status: reconcile.Status(r.word(10)), ProviderStatus: r.word(11), Method: r.word(12),
-		Source: reconcile.Source(r.word(13)), TxID: r.field(14), MerchantRef: r.field(15), ProviderRef: r.field(16),
-		RelatedTxID: r.field(17), Counterparty: r.field(18),
+		Provider: reconcile.Provider(r.word(7)), Kind: reconcile.Kind(r.word(8)), Account: r.word(9),
+		Status: reconcile.Status(r.word(11)), ProviderStatus: r.word(12), Method: r.word(13),
+		Source: reconcile.Source(r.word(14)), TxID: r.field(15), MerchantRef: r.field(16), ProviderRef: r.field(17),
+		RelatedTxID: r.field(18), Counterparty: r.field(19),
 		FeeOnPayer: r.int(5)&1 != 0, Partial: r.int(5)&2 != 0,
 	}
-	if sent := r.field(19); !rec.AmountKnown && sent != "" {
+	if r.field(6) != "" {
+		rec.ReversedAt = time.UnixMicro(r.int(6)).UTC()
+	}
+	if sent := r.field(20); !rec.AmountKnown && sent != "" {
 		rec.AmountSent = strings.Clone(sent)
 		if cur != "" {
 			if m, err := reconcile.ParseMajor(sent, cur); err == nil {

@@ -49,15 +49,17 @@ func sightingsSQL(n int) string {
 
 // upsertSQL is the CTEs up and h: every row of s is inserted into
 // provider_records or merged into the stored record, in ord order, and
-// appended to record_history, all attributed to payload id pid (an SQL
-// expression, over the CTE p when withP is set).
+// appended to record_history, all attributed to payload id pid and seen at
+// seen (SQL expressions, over the CTE p when withP is set): the payload's
+// receipt time, which a new record keeps as first_seen_at and a stored one
+// not yet reversed takes as reversed_at when this sighting reverses it.
 //
 // The incoming sighting wins when its status is at least as final as the
 // stored one (reconcile.Status.Precedence). The winner's status, source and
 // payload are kept; other fields keep the winner's value where it has one and
 // the other's otherwise, so a status-only sighting never erases a known
 // amount and fills a missing one. occurred_at keeps the earliest sighting.
-func upsertSQL(pid string, withP bool) string {
+func upsertSQL(pid, seen string, withP bool) string {
 	p := ""
 	if withP {
 		p = ", p"
@@ -83,14 +85,17 @@ func upsertSQL(pid string, withP bool) string {
 		"fee_on_payer = r.fee_on_payer OR EXCLUDED.fee_on_payer",
 		"partial = r.partial OR EXCLUDED.partial",
 		"updated_at = now()",
+		// EXCLUDED.first_seen_at is this sighting's receipt time.
+		"reversed_at = CASE WHEN r.reversed_at IS NULL AND r.status <> 'reversed' AND EXCLUDED.status = 'reversed' " +
+			"THEN EXCLUDED.first_seen_at ELSE r.reversed_at END",
 	}
 	return `up AS (
 	INSERT INTO provider_records AS r (provider, kind, tx_id, merchant_ref, provider_ref, related_tx_id, account,
 		currency, amount_minor, fee_minor, vat_minor, status, provider_status, occurred_at, counterparty, method, source, raw_payload_id,
-		amount_sent, fee_on_payer, partial)
+		amount_sent, fee_on_payer, partial, first_seen_at)
 	SELECT s.provider, s.kind, s.tx_id, s.merchant_ref, s.provider_ref, s.related_tx_id, s.account, s.currency, s.amount_minor,
 		s.fee_minor, s.vat_minor, s.status, s.provider_status, s.occurred_at, s.counterparty, s.method, s.source, ` + pid + `,
-		s.amount_sent, s.fee_on_payer, s.partial
+		s.amount_sent, s.fee_on_payer, s.partial, ` + seen + `
 	FROM s` + p + ` ORDER BY s.ord
 	ON CONFLICT (provider, kind, tx_id) DO UPDATE SET ` + strings.Join(sets, ",\n\t\t") + `
 	RETURNING r.id, r.provider, r.kind, r.tx_id),
@@ -116,7 +121,7 @@ func saveSQLWith(doc string) string {
 	ON CONFLICT (provider, dedup_key) DO NOTHING
 	RETURNING id),
 ` + sightingsSQL(8) + `,
-` + upsertSQL("p.id", true) + `
+` + upsertSQL("p.id", "$6::timestamptz", true) + `
 SELECT id FROM p`
 }
 
@@ -124,7 +129,7 @@ SELECT id FROM p`
 // payload $1: the second and later sightings of a transaction one payload
 // carries more than once.
 var sightAgainSQL = `WITH ` + sightingsSQL(2) + `,
-` + upsertSQL("$1::bigint", false) + `
+` + upsertSQL("$1::bigint", "(SELECT received_at FROM raw_payloads WHERE id = $1)", false) + `
 SELECT count(*) FROM up`
 
 // Save stores payload and the records parsed from it in one transaction,

@@ -89,8 +89,8 @@ func (s *Store) BeginImport(ctx context.Context) (*Import, error) {
 // when text can hold it, body_bin otherwise), import_records their records
 // (pord: the payload's ord) each with its round: the n-th sighting of a
 // transaction in the chunk is in round n, since one statement cannot update
-// a row twice. import_new holds the ord and id of each payload the chunk
-// stored.
+// a row twice. import_new holds the ord, id and receipt time of each
+// payload the chunk stored.
 const importTablesSQL = `
 CREATE TEMP TABLE import_payloads (
 	ord bigint, provider text, source text, kind text, dedup_key text,
@@ -101,7 +101,7 @@ CREATE TEMP TABLE import_records (
 	status text, provider_status text, occurred_at timestamptz, counterparty text, method text, source text,
 	amount_sent text, fee_on_payer boolean, partial boolean) ON COMMIT DROP;
 CREATE INDEX ON import_records (round); -- a transaction sighted n times costs n index scans, not n scans
-CREATE TEMP TABLE import_new (ord bigint PRIMARY KEY, id bigint) ON COMMIT DROP;
+CREATE TEMP TABLE import_new (ord bigint PRIMARY KEY, id bigint, received_at timestamptz) ON COMMIT DROP;
 -- The staging tables are never analyzed (that would cost more than the
 -- merges): no nested loop over what the planner takes for a few rows, and
 -- the sort of a chunk's payloads by ord stays in memory.
@@ -129,8 +129,8 @@ func importPayloadsSQL(doc string) string {
 	-- bodies cost more than the scan.
 	ON CONFLICT (provider, dedup_key) DO NOTHING
 	RETURNING id, provider, dedup_key)
-INSERT INTO import_new (ord, id)
-SELECT f.ord, ins.id FROM ins JOIN import_payloads f USING (provider, dedup_key)`
+INSERT INTO import_new (ord, id, received_at)
+SELECT f.ord, ins.id, f.received_at FROM ins JOIN import_payloads f USING (provider, dedup_key)`
 }
 
 var (
@@ -141,9 +141,9 @@ var (
 // importRoundSQL upserts round $1 of the chunk's records, those of the
 // payloads it stored, in (kind, tx_id) order, the lock order Save uses too.
 var importRoundSQL = `WITH s AS (
-	SELECT r.*, n.id AS payload_id, row_number() OVER (ORDER BY r.kind, r.tx_id, r.provider) AS ord
+	SELECT r.*, n.id AS payload_id, n.received_at AS seen_at, row_number() OVER (ORDER BY r.kind, r.tx_id, r.provider) AS ord
 	FROM import_records r JOIN import_new n ON n.ord = r.pord WHERE r.round = $1),
-` + upsertSQL("s.payload_id", false) + `
+` + upsertSQL("s.payload_id", "s.seen_at", false) + `
 SELECT count(*) FROM up`
 
 // Add stages one payload and its records; pos is the caller's position for

@@ -73,7 +73,7 @@ func dump(t *testing.T, s *store.Store) []string {
 		`SELECT concat_ws('|', 'p', provider, source, kind, dedup_key, encode(body, 'hex'), doc::text, received_at) FROM raw_payloads`,
 		`SELECT concat_ws('|', 'r', r.provider, r.kind, tx_id, merchant_ref, provider_ref, related_tx_id, account, currency,
 			amount_minor, fee_minor, vat_minor, status, provider_status, occurred_at, counterparty, method, r.source,
-			amount_sent, fee_on_payer, partial, p.dedup_key) FROM provider_records r JOIN raw_payloads p ON p.id = r.raw_payload_id`,
+			amount_sent, fee_on_payer, partial, p.dedup_key, r.first_seen_at, r.reversed_at) FROM provider_records r JOIN raw_payloads p ON p.id = r.raw_payload_id`,
 		`SELECT concat_ws('|', 'h', r.tx_id, h.status, h.provider_status, h.amount_minor, h.source, p.dedup_key)
 			FROM record_history h JOIN provider_records r ON r.id = h.record_id JOIN raw_payloads p ON p.id = h.raw_payload_id`,
 	} {

@@ -41,22 +41,25 @@ const defaultCurrency reconcile.Currency = "KES"
 //   - Buygoods, B2B and M2M transactions are payments keyed by the resource id;
 //     ProviderRef is the M-PESA reference, Account the till, Counterparty the
 //     sender (phone, sending till or sending merchant).
-//   - A reversed Buygoods transaction (topic buygoods_transaction_reversed, or
-//     status Reversed in a polling result) is two records: the payment, with
-//     status reversed, and a reversal keyed by the resource id with
+//   - A buygoods_transaction_reversed webhook is two records: the payment,
+//     with status reversed, and a reversal keyed by the resource id with
 //     RelatedTxID set to it. The resource is the transaction that was
-//     reversed, and it may be all Mizani ever hears of it (a polling result
-//     serves a reversed transaction only as Reversed), so the payment must be
-//     recorded too: the matcher joins the reversal to it, and settlement
-//     counts it in gross and the reversal once. The payment's RelatedTxID is
-//     its own id: its reversal is a record of its own (reconcile.Record), so
-//     settlement never counts the status as a reversal on the payment's day.
-//     The payment comes first, so that it precedes its reversal in the store.
-//   - The reversal is dated when it happened: the webhook's created_at (the
-//     resource's origination_time is the payment's), never before the
-//     payment. A polling result says only that the transaction is reversed
-//     by the time of the poll, not when: its reversal keeps the payment's
-//     time, as when Mizani first hears of a transaction already reversed.
+//     reversed, and it may be all Mizani ever hears of it, so the payment
+//     must be recorded too: the matcher joins the reversal to it, and
+//     settlement counts it in gross and the reversal once. The payment's
+//     RelatedTxID is its own id: its reversal is a record of its own
+//     (reconcile.Record), so settlement never counts the status as a
+//     reversal on the payment's day. The payment comes first, so that it
+//     precedes its reversal in the store. The reversal is dated when it
+//     happened: the webhook's created_at (the resource's origination_time is
+//     the payment's), never before the payment.
+//   - A polling result says only that a transaction is Reversed by the time
+//     of the poll, not when: it is the payment with status reversed and no
+//     reversal record, which the store dates when it first sees it reversed
+//     after storing it as not reversed (reconcile.Record.ReversedAt), and
+//     settlement counts on that day — on the payment's own day when it was
+//     reversed at first sight. A reversal webhook, before or after, still
+//     brings its dated reversal record, which then counts instead.
 //   - An incoming payment (STK push) result is a payment keyed by data.id, the
 //     same id for its pending, failed and successful results; MerchantRef is
 //     metadata.reference and ProviderRef the M-PESA reference once paid.
@@ -350,17 +353,14 @@ func (m mapper) polling(a pollingAttrs) ([]reconcile.Record, error) {
 			if err := sources.DecodeObject(tx.Resource, &t); err != nil {
 				return nil, malformed(path, err)
 			}
-			if strings.EqualFold(t.Status, "Reversed") {
-				rs, err := m.reversed(t, path)
-				if err != nil {
-					return nil, err
-				}
-				recs = append(recs, rs...)
-				continue
-			}
 			r, err := m.transaction(t, reconcile.KindPayment, path)
 			if err != nil {
 				return nil, err
+			}
+			if strings.EqualFold(t.Status, "Reversed") {
+				// Reversed by the time of the poll, not saying when: the
+				// payment's status alone, for the store to date (see Parser).
+				r.Status = reconcile.StatusReversed
 			}
 			recs = append(recs, r)
 		case "settlement transfer":

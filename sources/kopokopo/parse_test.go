@@ -370,10 +370,11 @@ func TestParseSettlementBothWays(t *testing.T) {
 	}
 }
 
-// TestParseReversedTransaction: a reversed Buygoods transaction, whether a
-// webhook or a polling result reports it, is the payment (status reversed)
-// followed by its reversal, so the payment is recorded even when nothing
-// else ever reported it.
+// TestParseReversedTransaction: a reversal webhook is the payment (status
+// reversed) followed by its reversal, dated by created_at, so the payment
+// is recorded even when nothing else ever reported it; a polling result,
+// which cannot say when, is the payment with status reversed alone, for
+// the store to date (Record.ReversedAt).
 func TestParseReversedTransaction(t *testing.T) {
 	t.Parallel()
 	const resource = `{"id": "tx-9", "amount": "780.0", "status": "Reversed", "system": "Lipa Na M-PESA",
@@ -383,7 +384,7 @@ func TestParseReversedTransaction(t *testing.T) {
 	tests := []struct {
 		name, body string
 		// reversedAt is when the reversal is dated: the webhook's
-		// created_at; a poll cannot say, so the payment's time.
+		// created_at, never before the payment.
 		reversedAt time.Time
 	}{
 		{"webhook", `{"topic": "buygoods_transaction_reversed", "id": "evt-9", "created_at": "2026-03-04T10:30:00+03:00",
@@ -392,12 +393,10 @@ func TestParseReversedTransaction(t *testing.T) {
 "event": {"type": "Buygoods Transaction", "resource": ` + resource + `}}`, time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC)},
 		{"webhook created before the payment: never dated before it", `{"topic": "buygoods_transaction_reversed", "id": "evt-9", "created_at": "2026-03-04T10:00:00+03:00",
 "event": {"type": "Buygoods Transaction", "resource": ` + resource + `}}`, at},
-		{"polling result", `{"data": {"id": "poll-9", "type": "polling", "attributes": {"status": "Success",
-"transactions": [{"type": "Buygoods Transaction", "resource": ` + resource + `}]}}}`, at},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, recs, err := Parser{}.Parse([]byte(tt.body), reconcile.SourcePoll)
+			_, recs, err := Parser{}.Parse([]byte(tt.body), reconcile.SourceWebhook)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -417,6 +416,17 @@ func TestParseReversedTransaction(t *testing.T) {
 			}
 		})
 	}
+	t.Run("polling result", func(t *testing.T) {
+		_, recs, err := Parser{}.Parse([]byte(`{"data": {"id": "poll-9", "type": "polling", "attributes": {"status": "Success",
+"transactions": [{"type": "Buygoods Transaction", "resource": `+resource+`}]}}}`), reconcile.SourcePoll)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 1 || recs[0].Kind != reconcile.KindPayment || recs[0].TxID != "tx-9" || recs[0].Status != reconcile.StatusReversed ||
+			recs[0].RelatedTxID != "" || recs[0].Amount.Minor != 78000 || !recs[0].OccurredAt.Equal(at) {
+			t.Errorf("records = %+v, want the payment tx-9 alone, reversed, 78000 KES at %s, no reversal of its own", recs, at)
+		}
+	})
 }
 
 // TestParseZoneLessTime: Kopo Kopo sends +03:00, but a time without an

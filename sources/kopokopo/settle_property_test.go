@@ -26,10 +26,13 @@ var eat = time.FixedZone("EAT", 3*3600)
 // k2History is a generated month of Kopo Kopo business, as payloads the
 // real parser reads and bank lines, with what an accountant knows it owes.
 type k2History struct {
+	// payloads are what Kopo Kopo sent, each received at its time in
+	// received (what a polled reversal is dated by).
 	payloads [][]byte
+	received []time.Time
 	bank     []reconcile.BankLine
 	// net is each day's net (payments − reversals, on the day each happened
-	// − payouts that stayed paid), settled what each day's settlements paid
+	// or, polled, was first seen − payouts that stayed paid), settled what each day's settlements paid
 	// and stayed paid, short each day's planted shortfall.
 	net, settled, short map[int]int64
 	// seen counts what the history holds of each case the test is for.
@@ -39,18 +42,27 @@ type k2History struct {
 // at is day d of March 2026 at h:m:s EAT.
 func at(d, h, m, s int) time.Time { return time.Date(2026, 3, d, h, m, s, 0, eat) }
 
-func kesText(minor int64) string { return fmt.Sprintf("%d.%02d", minor/100, minor%100) }
+func kesText(minor int64) string {
+	sign := ""
+	if minor < 0 {
+		sign, minor = "-", -minor
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, minor/100, minor%100)
+}
 
-func (h *k2History) add(doc map[string]any) {
+func (h *k2History) add(received time.Time, doc map[string]any) {
 	body, err := json.Marshal(doc)
 	if err != nil {
 		panic(err)
 	}
-	h.payloads = append(h.payloads, body)
+	h.payloads, h.received = append(h.payloads, body), append(h.received, received)
 }
 
 // generate makes days 1..days of business: payments, some reversed up to
-// three days later (by webhook, created_at the day of the reversal), PAY
+// three days later (by webhook, created_at the day of the reversal, and
+// sometimes seen Reversed by a later poll too), some reported reversed only
+// by a poll a night or more later (dated that night) or at first sight
+// (dated by the payment), PAY
 // payouts some of which are reversed, a settlement at 10:00 on most days
 // paying what is owed, some planted short and paid back in full by the next
 // one, some reversed by a later settlement transfer result and paid again
@@ -66,8 +78,12 @@ func generate(seed uint64, days, lag int) *k2History {
 		return map[string]any{"id": tx, "amount": kesText(minor), "status": st, "system": "Lipa Na M-PESA", "currency": "KES",
 			"reference": "OJ" + tx, "till_number": "K555123", "origination_time": when.Format(time.RFC3339), "sender_phone_number": "+254700000000"}
 	}
+	poll := func(received time.Time, res map[string]any) {
+		h.add(received, map[string]any{"data": map[string]any{"id": id("poll"), "type": "polling", "attributes": map[string]any{
+			"status": "Success", "transactions": []any{map[string]any{"type": "Buygoods Transaction", "resource": res}}}}})
+	}
 	hook := func(topic string, created time.Time, res map[string]any) {
-		h.add(map[string]any{"topic": topic, "id": id("evt"), "created_at": created.Format(time.RFC3339),
+		h.add(created, map[string]any{"topic": topic, "id": id("evt"), "created_at": created.Format(time.RFC3339),
 			"event": map[string]any{"type": "Buygoods Transaction", "resource": res}})
 	}
 	for d := 1; d <= days; d++ {
@@ -87,12 +103,27 @@ func generate(seed uint64, days, lag int) *k2History {
 					h.seen["late reversal"]++
 				}
 				h.net[int(created.Sub(at(1, 0, 0, 0)).Hours()/24)+1] -= minor
+				if rd < days && r.IntN(2) == 0 { // the next night's poll sees it Reversed too
+					poll(at(rd+1, 1, 0, 0), resource(tx, minor, when, "Reversed"))
+					h.seen["reversal webhook then poll"]++
+				}
+			} else if d < days && r.IntN(6) == 0 { // only a poll, one to three nights later, says so
+				pd := min(d+1+r.IntN(3), days)
+				poll(at(pd, 1, 0, 0), resource(tx, minor, when, "Reversed"))
+				h.net[pd] -= minor
+				h.seen["polled reversal"]++
 			}
+		}
+		if r.IntN(4) == 0 { // first heard of by a poll, already reversed: dated by itself
+			tx, minor := id("tx"), int64(10000+r.IntN(500000))
+			when := at(d, 9, r.IntN(60), 0)
+			poll(when.Add(time.Hour), resource(tx, minor, when, "Reversed"))
+			h.seen["reversed at first sight"]++
 		}
 		if r.IntN(3) == 0 { // a PAY payout, reversed a third of the time
 			tx, minor := id("pay"), int64(5000+r.IntN(50000))
 			result := func(st string) {
-				h.add(map[string]any{"data": map[string]any{"id": tx, "type": "payment", "attributes": map[string]any{
+				h.add(at(d, 13, 0, 1), map[string]any{"data": map[string]any{"id": tx, "type": "payment", "attributes": map[string]any{
 					"status": st, "created_at": at(d, 13, 0, 0).Format(time.RFC3339),
 					"amount": map[string]any{"currency": "KES", "value": kesText(minor)}, "metadata": map[string]any{"reference": "PO" + tx}}}})
 			}
@@ -148,7 +179,7 @@ func generate(seed uint64, days, lag int) *k2History {
 				withRef = append(withRef, map[string]any{"amount": kesText(p), "status": "Transferred", "destination_type": "Bank Account",
 					"origination_time": origin.Format("2006-01-02T15:04:05.000-07:00"), "transaction_reference": id("LDL")})
 			}
-			h.add(map[string]any{"topic": kopokopo.TopicSettlementCompleted, "id": id("evt"), "created_at": at(d, 10, 2, 0).Format(time.RFC3339),
+			h.add(at(d, 10, 2, 0), map[string]any{"topic": kopokopo.TopicSettlementCompleted, "id": id("evt"), "created_at": at(d, 10, 2, 0).Format(time.RFC3339),
 				"event": map[string]any{"type": "Settlement Transfer", "resource": map[string]any{
 					"id": id("batch"), "amount": kesText(pay), "status": "Transferred", "currency": "KES",
 					"origination_time": at(d, 10, 0, 0).Format(time.RFC3339), "disbursements": disb}}})
@@ -160,7 +191,7 @@ func generate(seed uint64, days, lag int) *k2History {
 					m["status"] = st
 					ds[i] = m
 				}
-				h.add(map[string]any{"data": map[string]any{"id": transfer, "type": "settlement_transfer", "attributes": map[string]any{
+				h.add(at(d, 10, 5, 0), map[string]any{"data": map[string]any{"id": transfer, "type": "settlement_transfer", "attributes": map[string]any{
 					"status": "Processed", "created_at": at(d, 9, 59, 0).Format(time.RFC3339),
 					"amount":           map[string]any{"currency": "KES", "value": nil},
 					"transfer_batches": []any{map[string]any{"status": st, "disbursements": ds}}}}})
@@ -198,6 +229,15 @@ func generate(seed uint64, days, lag int) *k2History {
 	return h
 }
 
+// indexes returns 0..n-1.
+func indexes(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
 func maps(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
@@ -223,7 +263,8 @@ func TestSettlementProperty(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"late reversal", "reversed payout", "disbursement seen twice", "reversed disbursement",
-		"shortfall", "shortfall paid back", "late bank credit", "grouped bank credit"} {
+		"shortfall", "shortfall paid back", "late bank credit", "grouped bank credit",
+		"polled reversal", "reversal webhook then poll", "reversed at first sight"} {
 		if seen[k] == 0 {
 			t.Errorf("the generated histories hold no %s", k)
 		}
@@ -236,13 +277,26 @@ func TestSettlementProperty(t *testing.T) {
 			ctx := context.Background()
 			st := store.New(pgtest.New(t))
 			r := rand.New(rand.NewPCG(seed, 99))
-			order := append(slices.Clone(h.payloads), h.payloads...)
+			// Every payload twice, shuffled within the day it was received:
+			// a poll that sees a payment Reversed comes after the payment's
+			// own webhook, nights later, as it would.
+			order := append(slices.Clone(indexes(len(h.payloads))), indexes(len(h.payloads))...)
 			r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-			for _, body := range order {
-				p, recs, err := kopokopo.Parser{}.Parse(body, reconcile.SourceWebhook)
+			day := func(i int) time.Time {
+				y, m, d := h.received[i].In(eat).Date()
+				return time.Date(y, m, d, 0, 0, 0, 0, eat)
+			}
+			slices.SortStableFunc(order, func(a, b int) int { return day(a).Compare(day(b)) })
+			for _, i := range order {
+				body, src := h.payloads[i], reconcile.SourceWebhook
+				if strings.HasPrefix(string(body), `{"data"`) {
+					src = reconcile.SourcePoll
+				}
+				p, recs, err := kopokopo.Parser{}.Parse(body, src)
 				if err != nil {
 					t.Fatalf("%v\n%s", err, body)
 				}
+				p.ReceivedAt = h.received[i]
 				if _, err := st.Save(ctx, p, recs); err != nil {
 					t.Fatal(err)
 				}

@@ -148,7 +148,8 @@ type Record struct {
 	// reversed after storing it as not reversed: a provider that reports a
 	// reversal only as the payment's new status (a polled transaction) does
 	// not say when it happened, so settlement dates it then. Zero when the
-	// record was reversed at first sight, or is not reversed.
+	// record was reversed at first sight or by an import (a file loaded
+	// whenever dates nothing), or is not reversed.
 	ReversedAt   time.Time
 	Source       Source
 	RawPayloadID int64

@@ -52,7 +52,8 @@ func sightingsSQL(n int) string {
 // appended to record_history, all attributed to payload id pid and seen at
 // seen (SQL expressions, over the CTE p when withP is set): the payload's
 // receipt time, which a new record keeps as first_seen_at and a stored one
-// not yet reversed takes as reversed_at when this sighting reverses it.
+// not yet reversed takes as reversed_at when this sighting (a webhook, poll
+// or status query: not an import of old payloads) reverses it.
 //
 // The incoming sighting wins when its status is at least as final as the
 // stored one (reconcile.Status.Precedence). The winner's status, source and
@@ -85,9 +86,10 @@ func upsertSQL(pid, seen string, withP bool) string {
 		"fee_on_payer = r.fee_on_payer OR EXCLUDED.fee_on_payer",
 		"partial = r.partial OR EXCLUDED.partial",
 		"updated_at = now()",
-		// EXCLUDED.first_seen_at is this sighting's receipt time.
+		// EXCLUDED.first_seen_at is this sighting's receipt time; an
+		// import's is only when a file was loaded, which dates nothing.
 		"reversed_at = CASE WHEN r.reversed_at IS NULL AND r.status <> 'reversed' AND EXCLUDED.status = 'reversed' " +
-			"THEN EXCLUDED.first_seen_at ELSE r.reversed_at END",
+			"AND EXCLUDED.source <> 'import' THEN EXCLUDED.first_seen_at ELSE r.reversed_at END",
 	}
 	return `up AS (
 	INSERT INTO provider_records AS r (provider, kind, tx_id, merchant_ref, provider_ref, related_tx_id, account,

@@ -134,6 +134,13 @@ func isDataError(err error) bool {
 	return pqErr.Code.Class() == "22" || pqErr.Code == "54001"
 }
 
+// isUniqueViolation reports whether err is PostgreSQL refusing a row whose
+// key another row holds (SQLSTATE 23505).
+func isUniqueViolation(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23505"
+}
+
 // unstorable wraps a data error PostgreSQL raised on a payload's records as
 // bad input.
 func unstorable(payload reconcile.RawPayload, err error) error {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -46,6 +47,9 @@ type Import struct {
 	closed bool
 
 	payloads, saved, records int
+	// payloadSeq and recordSeq name the sequences of raw_payloads.id and
+	// provider_records.id.
+	payloadSeq, recordSeq string
 }
 
 // staged is one payload added to an Import, with its caller's position.
@@ -74,63 +78,67 @@ func (s *Store) BeginImport(ctx context.Context) (*Import, error) {
 		cancel()
 		return nil, fmt.Errorf("starting import: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, importTablesSQL); err != nil {
+	im := &Import{ctx: ctx, cancel: cancel, s: s, tx: tx, chunks: make(chan []staged, 1), done: make(chan struct{})}
+	if _, err = tx.ExecContext(ctx, importTablesSQL); err == nil {
+		err = tx.QueryRowContext(ctx, `SELECT pg_get_serial_sequence('raw_payloads', 'id'), pg_get_serial_sequence('provider_records', 'id')`).
+			Scan(&im.payloadSeq, &im.recordSeq)
+	}
+	if err != nil {
 		tx.Rollback()
 		cancel()
 		return nil, fmt.Errorf("starting import: %w", err)
 	}
-	im := &Import{ctx: ctx, cancel: cancel, s: s, tx: tx, chunks: make(chan []staged, 1), done: make(chan struct{})}
 	go im.merge()
 	return im, nil
 }
 
 // importTablesSQL creates the staging tables of an Import, dropped with its
-// transaction. import_payloads holds a chunk's payloads (body_text: the body
-// when text can hold it, body_bin otherwise), import_records their records
-// (pord: the payload's ord) each with its round: the n-th sighting of a
-// transaction in the chunk is in round n, since one statement cannot update
-// a row twice. import_new holds the ord, id and receipt time of each
-// payload the chunk stored.
+// transaction, for what a chunk cannot COPY straight into the store:
+// import_payloads holds its payloads when one of them is stored already by
+// someone else or cannot be read as jsonb (each with the id reserved for
+// it; body_text is the body when text can hold it, body_bin otherwise), and
+// import_records the sightings of transactions already stored or sighted
+// more than once in the chunk, each with its payload's id and receipt time
+// and its round: the n-th sighting of a transaction in the chunk is in
+// round n, since one statement cannot update a row twice.
 const importTablesSQL = `
 CREATE TEMP TABLE import_payloads (
-	ord bigint, provider text, source text, kind text, dedup_key text,
+	ord bigint, id bigint, provider text, source text, kind text, dedup_key text,
 	body_text text, body_bin bytea, doc_ok boolean, received_at timestamptz) ON COMMIT DROP;
 CREATE TEMP TABLE import_records (
-	pord bigint, round bigint, provider text, kind text, tx_id text, merchant_ref text, provider_ref text,
-	related_tx_id text, account text, currency text, amount_minor bigint, fee_minor bigint, vat_minor bigint,
-	status text, provider_status text, occurred_at timestamptz, counterparty text, method text, source text,
-	amount_sent text, fee_on_payer boolean, partial boolean) ON COMMIT DROP;
+	payload_id bigint, seen_at timestamptz, round bigint, provider text, kind text, tx_id text, merchant_ref text,
+	provider_ref text, related_tx_id text, account text, currency text, amount_minor bigint, fee_minor bigint,
+	vat_minor bigint, status text, provider_status text, occurred_at timestamptz, counterparty text, method text,
+	source text, amount_sent text, fee_on_payer boolean, partial boolean) ON COMMIT DROP;
 CREATE INDEX ON import_records (round); -- a transaction sighted n times costs n index scans, not n scans
-CREATE TEMP TABLE import_new (ord bigint PRIMARY KEY, id bigint, received_at timestamptz) ON COMMIT DROP;
 -- The staging tables are never analyzed (that would cost more than the
--- merges): no nested loop over what the planner takes for a few rows, and
--- the sort of a chunk's payloads by ord stays in memory.
+-- merges): no nested loop over what the planner takes for a few rows. Nor
+-- JIT compilation, which the cost of a plan forced to a nested loop (the
+-- probes of storedPayloadsSQL) would start at 40 ms a statement.
 SET LOCAL enable_nestloop = off;
+SET LOCAL jit = off;
 SET LOCAL work_mem = '64MB';`
 
+// The columns an Import COPYs: payloads and records straight into the
+// store, and into the staging tables.
 var (
-	importPayloadCols = []string{"ord", "provider", "source", "kind", "dedup_key", "body_text", "body_bin", "doc_ok", "received_at"}
-	importRecordCols  = []string{"pord", "round", "provider", "kind", "tx_id", "merchant_ref", "provider_ref", "related_tx_id",
-		"account", "currency", "amount_minor", "fee_minor", "vat_minor", "status", "provider_status", "occurred_at",
-		"counterparty", "method", "source", "amount_sent", "fee_on_payer", "partial"}
+	payloadCols       = []string{"id", "provider", "source", "kind", "dedup_key", "body", "doc", "received_at"}
+	importPayloadCols = []string{"ord", "id", "provider", "source", "kind", "dedup_key", "body_text", "body_bin", "doc_ok", "received_at"}
+	recordFields      = []string{"provider", "kind", "tx_id", "merchant_ref", "provider_ref", "related_tx_id", "account", "currency", "amount_minor", "fee_minor", "vat_minor", "status", "provider_status", "occurred_at", "counterparty", "method", "source", "amount_sent", "fee_on_payer", "partial"}
+	recordCols        = append([]string{"id", "raw_payload_id", "first_seen_at"}, recordFields...)
+	historyCols       = []string{"record_id", "status", "provider_status", "amount_minor", "source", "raw_payload_id"}
+	importRecordCols  = append([]string{"payload_id", "seen_at", "round"}, recordFields...)
 )
 
-// importPayloadsSQL stores the chunk's payloads (each (provider,
-// dedup_key) once in a chunk: mergeChunk leaves out its later copies) in
-// the order added, and notes the ord and id of each one stored: a payload
-// already stored, or stored by an earlier chunk, is not.
+// importPayloadsSQL stores the staged payloads of a chunk, each under its
+// reserved id, and returns the ids of those stored: one stored meanwhile
+// by someone else is not.
 func importPayloadsSQL(doc string) string {
-	return `WITH ins AS (
-	INSERT INTO raw_payloads (provider, source, kind, dedup_key, body, doc, received_at)
-	SELECT provider, source, kind, dedup_key, b.body, CASE WHEN doc_ok THEN ` + doc + ` END, received_at
+	return `INSERT INTO raw_payloads (id, provider, source, kind, dedup_key, body, doc, received_at)
+	SELECT id, provider, source, kind, dedup_key, b.body, CASE WHEN doc_ok THEN ` + doc + ` END, received_at
 	FROM import_payloads, LATERAL (SELECT COALESCE(body_bin, convert_to(body_text, 'UTF8')) AS body) b
-	-- No ORDER BY ord: one COPY into a table truncated before it lays the
-	-- chunk out in ord order, and a scan reads it so; sorting a chunk's
-	-- bodies cost more than the scan.
 	ON CONFLICT (provider, dedup_key) DO NOTHING
-	RETURNING id, provider, dedup_key)
-INSERT INTO import_new (ord, id, received_at)
-SELECT f.ord, ins.id, f.received_at FROM ins JOIN import_payloads f USING (provider, dedup_key)`
+	RETURNING id`
 }
 
 var (
@@ -138,13 +146,28 @@ var (
 	importPayloadsLenient = importPayloadsSQL("mizani_jsonb_or_null(b.body)")
 )
 
-// importRoundSQL upserts round $1 of the chunk's records, those of the
-// payloads it stored, in (kind, tx_id) order, the lock order Save uses too.
+// importRoundSQL upserts round $1 of the staged records in (kind, tx_id)
+// order, the lock order Save uses too.
 var importRoundSQL = `WITH s AS (
-	SELECT r.*, n.id AS payload_id, n.received_at AS seen_at, row_number() OVER (ORDER BY r.kind, r.tx_id, r.provider) AS ord
-	FROM import_records r JOIN import_new n ON n.ord = r.pord WHERE r.round = $1),
+	SELECT r.*, row_number() OVER (ORDER BY r.kind, r.tx_id, r.provider) AS ord
+	FROM import_records r WHERE r.round = $1),
 ` + upsertSQL("s.payload_id", "s.seen_at", false) + `
 SELECT count(*) FROM up`
+
+// storedPayloadsSQL returns which of the dedup keys $2 of provider $1 are
+// stored: one probe of the unique index each, a LATERAL LIMIT 1 that no
+// plan can turn into a scan of the table (a join or an = ANY can be, by
+// estimates of a table this very import is filling).
+const storedPayloadsSQL = `SELECT k FROM unnest($2::text[]) AS k,
+	LATERAL (SELECT 1 FROM raw_payloads WHERE provider = $1 AND dedup_key = k LIMIT 1) AS found`
+
+// storedRecordsSQL returns which of the transaction ids $3 of provider $1
+// and kind $2 are stored, as storedPayloadsSQL does.
+const storedRecordsSQL = `SELECT k FROM unnest($3::text[]) AS k,
+	LATERAL (SELECT 1 FROM provider_records WHERE provider = $1 AND kind = $2 AND tx_id = k LIMIT 1) AS found`
+
+// reserveSQL takes $2 values of the sequence $1.
+const reserveSQL = `SELECT nextval($1::regclass) FROM generate_series(1, $2::int)`
 
 // Add stages one payload and its records; pos is the caller's position for
 // it (a line number), named by a BadPayloadError. A payload whose records
@@ -255,171 +278,447 @@ func (im *Import) Rollback() error {
 	return err
 }
 
-// mergeChunk stages chunk with COPY and merges it into the store.
+// mergeChunk stores chunk. What is new to the store — payloads not
+// stored, the first sighting of a transaction not stored and sighted once
+// in the chunk — is COPYed straight into raw_payloads, provider_records and
+// record_history under ids reserved for it; the other sightings are staged
+// and upserted in rounds. A COPY refused for a row stored meanwhile by
+// someone else (a webhook) or for a body jsonb cannot read is rolled back
+// to its savepoint and its rows take the staged way.
 func (im *Import) mergeChunk(chunk []staged) error {
-	ctx, tx := im.ctx, im.tx
-	if _, err := tx.ExecContext(ctx, "TRUNCATE import_payloads, import_records, import_new"); err != nil {
-		return fmt.Errorf("import: %w", err)
-	}
-	base := im.payloads
-	type key struct{ provider, dedup string }
-	seen := make(map[key]bool, len(chunk))
-	err := copyRows(ctx, tx, "import_payloads", importPayloadCols, chunk, func(i int, st *staged, row func(...any) error) error {
-		p := &st.Payload
-		if k := (key{string(p.Provider), p.DedupKey}); seen[k] {
-			return nil // a copy of a payload earlier in the chunk: a duplicate
-		} else {
-			seen[k] = true
-		}
-		body := p.Body
-		if body == nil {
-			body = []byte{}
-		}
-		var text, bin any
-		if utf8.Valid(body) && bytes.IndexByte(body, 0) < 0 {
-			text = string(body)
-		} else {
-			bin = body
-		}
-		at := p.ReceivedAt
-		if at.IsZero() {
-			at = time.Now()
-		}
-		return row(int64(base+i), string(p.Provider), string(p.Source), p.Kind, p.DedupKey, text, bin,
-			jsonbSafe(body), at.UTC().Format(time.RFC3339Nano))
-	})
+	fresh, err := im.freshPayloads(chunk)
 	if err != nil {
 		return err
 	}
-	rounds, err := copyRecordRows(ctx, tx, base, chunk)
+	ids, err := im.reserve(im.payloadSeq, len(fresh))
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT import_chunk"); err != nil {
-		return fmt.Errorf("import: %w", err)
+	// payloadID[i] is the id of chunk[i]'s payload if this chunk stored it.
+	payloadID := make([]int64, len(chunk))
+	if err := im.storePayloads(chunk, fresh, ids, payloadID); err != nil {
+		return err
 	}
-	res, err := tx.ExecContext(ctx, importPayloadsStrict)
-	if isDataError(err) {
-		// A doc jsonb refused (a number beyond numeric's range): derive
-		// the chunk's docs leniently, NULL where the cast fails.
-		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT import_chunk"); err != nil {
-			return fmt.Errorf("import: %w", err)
+	saved := 0
+	for _, id := range payloadID {
+		if id != 0 {
+			saved++
 		}
-		res, err = tx.ExecContext(ctx, importPayloadsLenient)
 	}
-	if err != nil {
-		return fmt.Errorf("import: storing payloads: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	for k := int64(1); k <= rounds; k++ {
-		var up int64
-		if err := tx.QueryRowContext(ctx, importRoundSQL, k).Scan(&up); err != nil {
-			return fmt.Errorf("import: storing records: %w", err)
-		}
+	if err := im.storeRecords(chunk, payloadID); err != nil {
+		return err
 	}
 	im.payloads += len(chunk)
-	im.saved += int(n)
+	im.saved += saved
 	for i := range chunk {
 		im.records += len(chunk[i].Records)
 	}
 	return nil
 }
 
-// copyRecordRows stages the records of chunk, whose first payload has ord
-// base, each in its round, and returns the number of rounds. (A round
-// counts the sightings of a transaction in the chunk, also those of a
-// payload that will prove a duplicate: the rounds only keep each
-// transaction's sightings in the order added.)
-func copyRecordRows(ctx context.Context, tx *sql.Tx, base int, chunk []staged) (rounds int64, err error) {
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("import_records", importRecordCols...))
-	if err != nil {
-		return 0, fmt.Errorf("import: %w", err)
+// freshPayloads returns the indexes in chunk of the payloads not stored
+// yet, each (provider, dedup key) once: a later copy in the chunk is a
+// duplicate.
+func (im *Import) freshPayloads(chunk []staged) ([]int, error) {
+	type key struct{ provider, dedup string }
+	seen := make(map[key]bool, len(chunk))
+	var fresh []int
+	keys := map[string][]string{} // by provider
+	for i := range chunk {
+		p := &chunk[i].Payload
+		if k := (key{string(p.Provider), p.DedupKey}); !seen[k] {
+			seen[k] = true
+			fresh = append(fresh, i)
+			keys[k.provider] = append(keys[k.provider], k.dedup)
+		}
 	}
-	defer stmt.Close()
+	stored := map[key]bool{}
+	for provider, ks := range keys {
+		found, err := im.present(storedPayloadsSQL, provider, pq.StringArray(ks))
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range found {
+			stored[key{provider, k}] = true
+		}
+	}
+	return slices.DeleteFunc(fresh, func(i int) bool {
+		p := &chunk[i].Payload
+		return stored[key{string(p.Provider), p.DedupKey}]
+	}), nil
+}
+
+// present runs q, which returns the keys among its arguments that are
+// stored.
+func (im *Import) present(q string, args ...any) ([]string, error) {
+	rows, err := im.tx.QueryContext(im.ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	defer rows.Close()
+	var found []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+		found = append(found, k)
+	}
+	return found, rows.Err()
+}
+
+// reserve takes n ids of the sequence seq.
+func (im *Import) reserve(seq string, n int) ([]int64, error) {
+	ids := make([]int64, 0, n)
+	if n == 0 {
+		return ids, nil
+	}
+	rows, err := im.tx.QueryContext(im.ctx, reserveSQL, seq, n)
+	if err != nil {
+		return nil, fmt.Errorf("import: reserving ids: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("import: reserving ids: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// body returns the payload's body, never nil (body is NOT NULL).
+func body(p *reconcile.RawPayload) []byte {
+	if p.Body == nil {
+		return []byte{}
+	}
+	return p.Body
+}
+
+// receivedAt is the payload's receipt time as COPY text: now if unset.
+func receivedAt(p *reconcile.RawPayload) string {
+	return cmp.Or(p.ReceivedAt, time.Now()).UTC().Format(time.RFC3339Nano)
+}
+
+// storePayloads stores the payloads chunk[fresh[k]] under ids[k], and sets
+// payloadID for each one stored: with one COPY, or, when that is refused
+// (a payload stored meanwhile by someone else, a body whose jsonb cast
+// fails), staged and inserted unless stored, their doc derived leniently if
+// need be.
+func (im *Import) storePayloads(chunk []staged, fresh []int, ids []int64, payloadID []int64) error {
+	ctx, tx := im.ctx, im.tx
+	if len(fresh) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT import_payloads"); err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	err := copyIn(ctx, tx, "raw_payloads", payloadCols, len(fresh), func(k int, row func(...any) error) error {
+		p := &chunk[fresh[k]].Payload
+		b := body(p)
+		var doc any
+		if jsonbSafe(b) {
+			doc = string(b)
+		}
+		return row(ids[k], string(p.Provider), string(p.Source), p.Kind, p.DedupKey, b, doc, receivedAt(p))
+	})
+	if err == nil {
+		for k, i := range fresh {
+			payloadID[i] = ids[k]
+		}
+		return nil
+	}
+	if !isDataError(err) && !isUniqueViolation(err) {
+		return fmt.Errorf("import: storing payloads: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT import_payloads"); err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "TRUNCATE import_payloads"); err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	err = copyIn(ctx, tx, "import_payloads", importPayloadCols, len(fresh), func(k int, row func(...any) error) error {
+		p := &chunk[fresh[k]].Payload
+		b := body(p)
+		var text, bin any
+		if utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 {
+			text = string(b)
+		} else {
+			bin = b
+		}
+		return row(int64(k), ids[k], string(p.Provider), string(p.Source), p.Kind, p.DedupKey, text, bin, jsonbSafe(b), receivedAt(p))
+	})
+	if err != nil {
+		return copyError(err, "import_payloads", func(line int) (int, bool) {
+			return fresh[line-1], line >= 1 && line <= len(fresh)
+		}, chunk)
+	}
+	stored, err := im.insertStaged(importPayloadsStrict)
+	if isDataError(err) {
+		// A doc jsonb refused (a number beyond numeric's range): derive
+		// the chunk's docs leniently, NULL where the cast fails.
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT import_payloads"); err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		stored, err = im.insertStaged(importPayloadsLenient)
+	}
+	if err != nil {
+		return fmt.Errorf("import: storing payloads: %w", err)
+	}
+	for k, i := range fresh {
+		if stored[ids[k]] {
+			payloadID[i] = ids[k]
+		}
+	}
+	return nil
+}
+
+// insertStaged runs q, an insert of the staged payloads returning the ids
+// it stored, under a savepoint of its own.
+func (im *Import) insertStaged(q string) (map[int64]bool, error) {
+	ctx, tx := im.ctx, im.tx
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT import_payloads"); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	stored := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		stored[id] = true
+	}
+	return stored, rows.Err()
+}
+
+// sighting is record j of chunk[i].
+type sighting struct{ i, j int }
+
+// storeRecords stores the records of the payloads this chunk stored
+// (payloadID), in the order added: a transaction not stored and sighted
+// once in the chunk is COPYed in with its history row; the others are
+// staged and upserted in rounds.
+func (im *Import) storeRecords(chunk []staged, payloadID []int64) error {
 	type txKey struct {
 		provider reconcile.Provider
 		kind     reconcile.Kind
 		tx       string
 	}
-	seen := make(map[txKey]int64, len(chunk))
+	keyOf := func(sg sighting) txKey {
+		r := &chunk[sg.i].Records[sg.j]
+		return txKey{r.Provider, r.Kind, r.TxID}
+	}
+	var all []sighting
+	count := map[txKey]int{}
 	for i := range chunk {
-		p := &chunk[i].Payload
+		if payloadID[i] == 0 {
+			continue // a duplicate: its records change nothing
+		}
 		for j := range chunk[i].Records {
-			r := &chunk[i].Records[j]
-			var amount, fee, vat, sent any
-			if r.AmountKnown {
-				amount = r.Amount.Minor
-			} else if r.AmountSent != "" {
-				sent = r.AmountSent
-			}
-			if r.FeeKnown {
-				fee, vat = r.Fee.Minor, r.VAT.Minor
-			}
-			k := txKey{r.Provider, r.Kind, r.TxID}
-			round := seen[k] + 1
-			seen[k] = round
-			rounds = max(rounds, round)
-			if _, err := stmt.ExecContext(ctx, int64(base+i), round, string(r.Provider), string(r.Kind), r.TxID,
-				r.MerchantRef, r.ProviderRef, r.RelatedTxID, r.Account, string(r.Currency()), amount, fee, vat,
-				string(r.Status), r.ProviderStatus, r.OccurredAt.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano), r.Counterparty, r.Method,
-				string(cmp.Or(r.Source, p.Source)), sent, r.FeeOnPayer, r.Partial); err != nil {
-				return 0, copyError(err, chunk)
-			}
+			sg := sighting{i, j}
+			all = append(all, sg)
+			count[keyOf(sg)]++
 		}
 	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		return 0, copyError(err, chunk)
+	if len(all) == 0 {
+		return nil
 	}
-	return rounds, nil
+	type group struct {
+		provider reconcile.Provider
+		kind     reconcile.Kind
+	}
+	txs := map[group][]string{}
+	for _, sg := range all {
+		if k := keyOf(sg); count[k] == 1 {
+			g := group{k.provider, k.kind}
+			txs[g] = append(txs[g], k.tx)
+		}
+	}
+	stored := map[txKey]bool{}
+	for g, ids := range txs {
+		found, err := im.present(storedRecordsSQL, string(g.provider), string(g.kind), pq.StringArray(ids))
+		if err != nil {
+			return err
+		}
+		for _, id := range found {
+			stored[txKey{g.provider, g.kind, id}] = true
+		}
+	}
+	var fresh, again []sighting
+	for _, sg := range all {
+		if k := keyOf(sg); count[k] == 1 && !stored[k] {
+			fresh = append(fresh, sg)
+		} else {
+			again = append(again, sg)
+		}
+	}
+	if len(fresh) > 0 {
+		copied, err := im.copyRecords(chunk, payloadID, fresh)
+		if err != nil {
+			return err
+		}
+		if !copied { // one was stored meanwhile by someone else
+			again = all
+		}
+	}
+	return im.upsertRecords(chunk, payloadID, again)
 }
 
-// copyRows stages one row per staged payload through COPY into table.
-func copyRows(ctx context.Context, tx *sql.Tx, table string, cols []string, chunk []staged,
-	each func(i int, st *staged, row func(...any) error) error) error {
+// recordArgs are the values of recordFields for record r of payload p.
+func recordArgs(p *reconcile.RawPayload, r *reconcile.Record) []any {
+	var amount, fee, vat, sent any
+	if r.AmountKnown {
+		amount = r.Amount.Minor
+	} else if r.AmountSent != "" {
+		sent = r.AmountSent
+	}
+	if r.FeeKnown {
+		fee, vat = r.Fee.Minor, r.VAT.Minor
+	}
+	return []any{string(r.Provider), string(r.Kind), r.TxID, r.MerchantRef, r.ProviderRef, r.RelatedTxID, r.Account,
+		string(r.Currency()), amount, fee, vat, string(r.Status), r.ProviderStatus,
+		r.OccurredAt.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano), r.Counterparty, r.Method,
+		string(cmp.Or(r.Source, p.Source)), sent, r.FeeOnPayer, r.Partial}
+}
+
+// copyRecords COPYs the sightings fresh — each the only one of a
+// transaction not stored — into provider_records under reserved ids and
+// their history rows into record_history. It returns false, with nothing
+// written, if one was stored meanwhile by someone else.
+func (im *Import) copyRecords(chunk []staged, payloadID []int64, fresh []sighting) (bool, error) {
+	ctx, tx := im.ctx, im.tx
+	ids, err := im.reserve(im.recordSeq, len(fresh))
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT import_records"); err != nil {
+		return false, fmt.Errorf("import: %w", err)
+	}
+	at := func(line int) (int, bool) {
+		if line < 1 || line > len(fresh) {
+			return 0, false
+		}
+		return fresh[line-1].i, true
+	}
+	args := make([]any, 0, len(recordCols))
+	err = copyIn(ctx, tx, "provider_records", recordCols, len(fresh), func(k int, row func(...any) error) error {
+		sg := fresh[k]
+		p := &chunk[sg.i].Payload
+		args = append(args[:0], ids[k], payloadID[sg.i], receivedAt(p))
+		return row(append(args, recordArgs(p, &chunk[sg.i].Records[sg.j])...)...)
+	})
+	table := "provider_records"
+	if err == nil {
+		table = "record_history"
+		err = copyIn(ctx, tx, "record_history", historyCols, len(fresh), func(k int, row func(...any) error) error {
+			sg := fresh[k]
+			p, r := &chunk[sg.i].Payload, &chunk[sg.i].Records[sg.j]
+			var amount any
+			if r.AmountKnown {
+				amount = r.Amount.Minor
+			}
+			return row(ids[k], string(r.Status), r.ProviderStatus, amount, string(cmp.Or(r.Source, p.Source)), payloadID[sg.i])
+		})
+	}
+	if isUniqueViolation(err) {
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT import_records"); err != nil {
+			return false, fmt.Errorf("import: %w", err)
+		}
+		return false, nil
+	}
+	if err != nil {
+		return false, copyError(err, table, at, chunk)
+	}
+	return true, nil
+}
+
+// upsertRecords stages the sightings again, each in its round, and
+// upserts the rounds in turn.
+func (im *Import) upsertRecords(chunk []staged, payloadID []int64, again []sighting) error {
+	ctx, tx := im.ctx, im.tx
+	if len(again) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, "TRUNCATE import_records"); err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	type txKey struct {
+		provider reconcile.Provider
+		kind     reconcile.Kind
+		tx       string
+	}
+	seen := make(map[txKey]int64, len(again))
+	var rounds int64
+	args := make([]any, 0, len(importRecordCols))
+	err := copyIn(ctx, tx, "import_records", importRecordCols, len(again), func(k int, row func(...any) error) error {
+		sg := again[k]
+		p, r := &chunk[sg.i].Payload, &chunk[sg.i].Records[sg.j]
+		key := txKey{r.Provider, r.Kind, r.TxID}
+		round := seen[key] + 1
+		seen[key] = round
+		rounds = max(rounds, round)
+		args = append(args[:0], payloadID[sg.i], receivedAt(p), round)
+		return row(append(args, recordArgs(p, r)...)...)
+	})
+	if err != nil {
+		return copyError(err, "import_records", func(line int) (int, bool) {
+			if line < 1 || line > len(again) {
+				return 0, false
+			}
+			return again[line-1].i, true
+		}, chunk)
+	}
+	for k := int64(1); k <= rounds; k++ {
+		var up int64
+		if err := tx.QueryRowContext(ctx, importRoundSQL, k).Scan(&up); err != nil {
+			return fmt.Errorf("import: storing records: %w", err)
+		}
+	}
+	return nil
+}
+
+// copyIn sends n rows through COPY into table: each(k, row) gives row k.
+func copyIn(ctx context.Context, tx *sql.Tx, table string, cols []string, n int, each func(k int, row func(...any) error) error) error {
 	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(table, cols...))
 	if err != nil {
-		return fmt.Errorf("import: %w", err)
+		return err
 	}
 	defer stmt.Close()
 	row := func(v ...any) error {
 		_, err := stmt.ExecContext(ctx, v...)
 		return err
 	}
-	for i := range chunk {
-		if err := each(i, &chunk[i], row); err != nil {
-			return copyError(err, chunk)
+	for k := range n {
+		if err := each(k, row); err != nil {
+			return err
 		}
 	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		return copyError(err, chunk)
-	}
-	return nil
+	_, err = stmt.ExecContext(ctx)
+	return err
 }
 
 // copyLine finds the row number in a COPY error's context.
-var copyLine = regexp.MustCompile(`COPY import_(payloads|records), line (\d+)`)
+var copyLine = regexp.MustCompile(`COPY (\w+), line (\d+)`)
 
-// copyError turns a data error PostgreSQL raised on a staged row into a
-// BadPayloadError at the payload's position; other errors pass unchanged.
-func copyError(err error, chunk []staged) error {
+// copyError turns a data error PostgreSQL raised on row line of a COPY
+// into table into a BadPayloadError at the position of the payload at(line)
+// names in chunk; other errors are wrapped as they are.
+func copyError(err error, table string, at func(line int) (int, bool), chunk []staged) error {
 	var pqErr *pq.Error
 	if !isDataError(err) || !errors.As(err, &pqErr) {
 		return fmt.Errorf("import: %w", err)
 	}
-	m := copyLine.FindStringSubmatch(pqErr.Where)
-	if m == nil {
-		return fmt.Errorf("import: %w: %w", sources.ErrMalformed, err)
-	}
-	n, _ := strconv.Atoi(m[2])
-	if m[1] == "records" { // line n is the n-th record of the chunk
-		for i := range chunk {
-			if n <= len(chunk[i].Records) {
-				return &BadPayloadError{Pos: chunk[i].pos, Err: unstorable(chunk[i].Payload, err)}
-			}
-			n -= len(chunk[i].Records)
+	if m := copyLine.FindStringSubmatch(pqErr.Where); m != nil && m[1] == table {
+		n, _ := strconv.Atoi(m[2])
+		if i, ok := at(n); ok {
+			return &BadPayloadError{Pos: chunk[i].pos, Err: unstorable(chunk[i].Payload, err)}
 		}
-	} else if n >= 1 && n <= len(chunk) {
-		return &BadPayloadError{Pos: chunk[n-1].pos, Err: unstorable(chunk[n-1].Payload, err)}
 	}
 	return fmt.Errorf("import: %w: %w", sources.ErrMalformed, err)
 }

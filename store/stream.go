@@ -19,7 +19,7 @@ import (
 	"github.com/mizani/reconcile/sources"
 )
 
-// ImportChunk is how many payloads an Import stages and merges at a time:
+// ImportChunk is how many payloads an Import writes at a time:
 // what it holds in memory is a few chunks, however long the file.
 const ImportChunk = 4000
 
@@ -27,10 +27,11 @@ const ImportChunk = 4000
 // of SaveBatch (a payload already stored, or seen earlier in the same
 // import, is a duplicate and changes nothing; records are upserted by status
 // precedence, in the order added, with their history), but without holding
-// them: every ImportChunk payloads are sent with COPY into temporary tables
-// and merged from there, in a goroutine of their own while the caller
-// parses the next chunk. Nothing is visible to anyone else until Commit;
-// Rollback (or any error) leaves the store as it was.
+// them: every ImportChunk payloads are written with COPY — what is new to
+// the store straight into its tables, the rest through temporary tables it
+// is merged from (mergeChunk) — in a goroutine of their own while the
+// caller parses the next chunk. Nothing is visible to anyone else until
+// Commit; Rollback (or any error) leaves the store as it was.
 //
 // Add, Fail, Commit and Rollback are not safe for concurrent use.
 type Import struct {

@@ -79,8 +79,10 @@ func neutralize(s string) string {
 // and last four digits: "+254712349999" → "+254*****9999", "0712349999" →
 // "0*****9999". A phone number is a run of 10 to 15 digits, optionally after
 // '+', that is not part of a longer word; amounts ("1,500.00") and references
-// with letters are left alone.
-func maskPhones(s string) string {
+// with letters are left alone, and so are refs: the references the row
+// names in columns of their own (a 12-digit Pixel transaction id is no
+// phone number).
+func maskPhones(s string, refs ...string) string {
 	var b []byte // nil until the first phone number is found
 	last := 0
 	for i := 0; i < len(s); {
@@ -93,7 +95,7 @@ func maskPhones(s string) string {
 			j++
 		}
 		n := j - i
-		if n < 10 || n > 15 || (start > 0 && isWordByte(s[start-1])) || continuesWord(s, j) {
+		if n < 10 || n > 15 || (start > 0 && isWordByte(s[start-1])) || continuesWord(s, j) || slices.Contains(refs, s[start:j]) {
 			// Not a phone number: skip the digits (or one byte) and go on.
 			i = max(j, start+1)
 			continue
@@ -427,8 +429,19 @@ func discrepancyRow(row []cell, d reconcile.Discrepancy, o Options, n rowNames) 
 		text(joinRecords(d.Records, func(r reconcile.Record) string { return r.TxID })),
 		text(string(d.Currency)), text(string(pcur)), ledgerAmt, providerAmt, diff,
 		text(ledgerStatus), text(providerStatus), instant(d.OccurredAt, o),
-		text(maskPhones(d.Detail)),
+		text(maskPhones(d.Detail, discrepancyRefs(d, ledgerRef)...)),
 	), nil
+}
+
+// discrepancyRefs are the references a discrepancy row shows in columns
+// of its own: its ledger reference and its records' transaction, provider
+// and merchant references.
+func discrepancyRefs(d reconcile.Discrepancy, ledgerRef string) []string {
+	refs := []string{ledgerRef}
+	for _, r := range d.Records {
+		refs = append(refs, r.TxID, r.ProviderRef, r.MerchantRef)
+	}
+	return slices.DeleteFunc(refs, func(r string) bool { return r == "" })
 }
 
 // directionWord is a direction as the workbook writes it.

@@ -196,21 +196,27 @@ func TestNeutralize(t *testing.T) {
 }
 
 func TestMaskPhones(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{"paid by +254712349999", "paid by +254*****9999"},
-		{"+27821234567 paid", "+27*****4567 paid"},
-		{"+12025550123", "+1******0123"},
-		{"from 254712349999.", "from 254*****9999."},
-		{"from 0712349999", "from 0*****9999"},
-		{"(+254712349999)", "(+254*****9999)"},
-		{"two: +254712349999, +255712349998", "two: +254*****9999, +255*****9998"},
+	for _, c := range []struct {
+		in, want string
+		refs     []string
+	}{
+		{"paid by +254712349999", "paid by +254*****9999", nil},
+		{"+27821234567 paid", "+27*****4567 paid", nil},
+		{"+12025550123", "+1******0123", nil},
+		{"from 254712349999.", "from 254*****9999.", nil},
+		{"from 0712349999", "from 0*****9999", nil},
+		{"(+254712349999)", "(+254*****9999)", nil},
+		{"two: +254712349999, +255712349998", "two: +254*****9999, +255*****9998", nil},
 		// Not phone numbers: amounts, short numbers, digits inside references.
-		{"Ledger says 1,500.00 KES; 123456789 short", "Ledger says 1,500.00 KES; 123456789 short"},
-		{"ORD-1234567890123 and TX1234567890", "ORD-1234567890123 and TX1234567890"},
-		{"1234567890123456", "1234567890123456"}, // 16 digits: too long for E.164
-		{"", ""},
+		{"Ledger says 1,500.00 KES; 123456789 short", "Ledger says 1,500.00 KES; 123456789 short", nil},
+		{"ORD-1234567890123 and TX1234567890", "ORD-1234567890123 and TX1234567890", nil},
+		{"1234567890123456", "1234567890123456", nil}, // 16 digits: too long for E.164
+		{"", "", nil},
+		// A reference the row shows in a column of its own (a 12-digit
+		// Pixel transaction id) stays; a phone beside it is masked.
+		{"Pixel transaction 250712349999 paid by +254712349999", "Pixel transaction 250712349999 paid by +254*****9999", []string{"250712349999"}},
 	} {
-		if got := maskPhones(c.in); got != c.want {
+		if got := maskPhones(c.in, c.refs...); got != c.want {
 			t.Errorf("maskPhones(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}

@@ -312,6 +312,14 @@ func (e *engine) judgeMain(l *ledgerNode, main []*recordNode, heuristic bool) er
 		if d.Difference < 0 {
 			short = "short"
 		}
+		if l.e.Direction == reconcile.Out {
+			// Money out: more paid out is less money, as the signed
+			// Difference (Account) says; "over" would read the other way.
+			short = "more paid out"
+			if d.Difference < 0 {
+				short = "less paid out"
+			}
+		}
 		partial := false
 		for _, r := range main {
 			partial = partial || r.r.Partial

@@ -77,15 +77,15 @@ type Sim struct {
 	client  *http.Client
 	delay   time.Duration
 
-	mu     sync.Mutex
-	links  map[string]*Link // fixtures, created links and changed generated ones
-	order  []string         // ids of links, in insertion order
-	byExt  map[string]string
-	next   int
-	timers []*time.Timer
-	closed bool
-	done   chan struct{}
-	wg     sync.WaitGroup
+	mu    sync.Mutex
+	links map[string]*Link // fixtures, created links and changed generated ones
+	order []string         // ids of links, in insertion order
+	byExt map[string]string
+	next  int
+
+	// deliveries run the simulated customers (who pay or fail a link a
+	// delay after it is created) and post the webhooks.
+	deliveries *sources.Deliveries
 }
 
 // NewSimulator returns a simulator configured by opts.
@@ -105,7 +105,8 @@ func NewSimulator(opts sources.SimOptions) (*Sim, error) {
 		delay:  cmp.Or(opts.CallbackDelay, defaultCallbackDelay),
 		links:  map[string]*Link{},
 		byExt:  map[string]string{},
-		done:   make(chan struct{}),
+
+		deliveries: sources.NewDeliveries(),
 	}
 	s.gen = generator{seed: opts.Seed, zone: zone, entity: s.entity}
 	fixtures, err := ParseFixtures(opts.Fixtures)
@@ -128,7 +129,7 @@ func NewSimulator(opts sources.SimOptions) (*Sim, error) {
 		}
 		writeJSON(w, status, map[string]any{"responseCode": code, "message": msg})
 	})
-	s.handler = s.inj.Middleware(http.HandlerFunc(s.route), s.done)
+	s.handler = s.inj.Middleware(http.HandlerFunc(s.route), s.deliveries.Done())
 	return s, nil
 }
 
@@ -159,16 +160,7 @@ func (s *Sim) EntityID() string { return s.entity }
 
 // Close stops the simulated customers and waits for webhooks in flight.
 func (s *Sim) Close() error {
-	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.done)
-		for _, t := range s.timers {
-			t.Stop()
-		}
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
+	s.deliveries.Close()
 	return nil
 }
 
@@ -299,10 +291,8 @@ func (s *Sim) create(w http.ResponseWriter, r *http.Request, body []byte) {
 			callbackURL: callback,
 		}
 		s.put(l)
-		if !s.closed {
-			id := l.PaylinkID
-			s.timers = append(s.timers, time.AfterFunc(s.delay, func() { s.customer(id) }))
-		}
+		id := l.PaylinkID
+		s.deliveries.After(s.delay, func(context.Context) { s.customer(id) })
 	}
 	resp := map[string]any{
 		"responseCode": "00", "message": "Payment link created successfully",
@@ -584,33 +574,21 @@ func webhookBody(l *Link) []byte {
 func (s *Sim) emit(id string) {
 	s.mu.Lock()
 	l := s.link(id)
-	if l == nil || s.closed || event(l) == "" {
+	if l == nil || event(l) == "" {
 		s.mu.Unlock()
 		return
 	}
 	target := cmp.Or(l.callbackURL, s.opts.WebhookURL)
 	body := webhookBody(l)
-	s.wg.Add(1)
 	s.mu.Unlock()
 	if target == "" {
-		s.wg.Done()
 		return
 	}
-	go func() {
-		defer s.wg.Done()
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		go func() {
-			select {
-			case <-s.done:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
+	s.deliveries.After(0, func(ctx context.Context) {
 		if err := s.post(ctx, target, body); err != nil {
 			s.logger.Warn("ikhokha simulator: webhook not delivered", "paylinkID", id, "err", err)
 		}
-	}()
+	})
 }
 
 // EmitWebhooks implements sources.WebhookEmitter: it posts, signed, to

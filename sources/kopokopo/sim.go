@@ -2,7 +2,6 @@ package kopokopo
 
 import (
 	"cmp"
-	"context"
 	crand "crypto/rand"
 	"encoding/json"
 	"io"
@@ -76,9 +75,8 @@ type Simulator struct {
 	mux    *http.ServeMux
 	logger *slog.Logger
 	faults *sources.Injector
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// deliveries post the polling callbacks, a delay after the request.
+	deliveries *sources.Deliveries
 
 	mu     sync.Mutex
 	tokens map[string]time.Time
@@ -114,13 +112,13 @@ func NewSimulator(cfg SimConfig) *Simulator {
 		tokens: map[string]time.Time{},
 		polls:  map[string]*pollJob{},
 	}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.deliveries = sources.NewDeliveries()
 	s.mux.HandleFunc("POST /oauth/token", s.injected(s.handleToken))
 	for _, v := range []string{"v1", "v2"} {
 		s.mux.HandleFunc("POST /api/"+v+"/polling", s.injected(s.api(s.handleCreatePoll)))
 		// Only polling results may be cut short (Faults.Malformed): the
 		// client reads a result again, as GET is idempotent.
-		s.mux.Handle("GET /api/"+v+"/polling/{id}", s.faults.Middleware(s.api(s.handleGetPoll), s.ctx.Done()))
+		s.mux.Handle("GET /api/"+v+"/polling/{id}", s.faults.Middleware(s.api(s.handleGetPoll), s.deliveries.Done()))
 	}
 	return s
 }
@@ -144,8 +142,7 @@ func (s *Simulator) ClientEnv(baseURL string) map[string]string {
 
 // Close stops pending callbacks and waits for them.
 func (s *Simulator) Close() error {
-	s.cancel()
-	s.wg.Wait()
+	s.deliveries.Close()
 	return nil
 }
 
@@ -191,7 +188,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // request on to h.
 func (s *Simulator) injected(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if s.faults.Inject(w, r, s.ctx.Done()) {
+		if s.faults.Inject(w, r, s.deliveries.Done()) {
 			return
 		}
 		h(w, r)

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/mizani/reconcile"
-	"github.com/mizani/reconcile/sources/apiclient"
 )
 
 // post sends doc, signed, to url in the background (a polling callback).
@@ -28,16 +27,11 @@ func (s *Simulator) post(url string, doc any) {
 		s.logger.Info("kopokopo simulator dropped a callback (fault injection)", "url", url)
 		return
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if apiclient.Sleep(s.ctx, s.cfg.CallbackDelay) != nil {
-			return
-		}
-		if err := s.deliver(s.ctx, url, body); err != nil {
+	s.deliveries.After(s.cfg.CallbackDelay, func(ctx context.Context) {
+		if err := s.deliver(ctx, url, body); err != nil {
 			s.logger.Warn("kopokopo simulator callback failed", "url", url, "err", err)
 		}
-	}()
+	})
 }
 
 // deliver POSTs body to url with the X-KopoKopo-Signature header.

@@ -49,9 +49,7 @@ type Simulator struct {
 	created []Charge
 	used    map[string]bool
 
-	done     chan struct{}
-	closed   sync.Once
-	inflight sync.WaitGroup
+	deliveries *sources.Deliveries
 }
 
 var (
@@ -79,7 +77,7 @@ func NewSimulator(opts sources.SimOptions) (*Simulator, error) {
 	s := &Simulator{
 		seed: opts.Seed, quiet: opts.Quiet, secret: cmpOr(opts.Getenv(EnvSecretKey), SandboxSecretKey),
 		zone: zone, webhook: opts.WebhookURL, delay: opts.CallbackDelay, logger: logger,
-		fixtures: fixtures, used: map[string]bool{}, done: make(chan struct{}),
+		fixtures: fixtures, used: map[string]bool{}, deliveries: sources.NewDeliveries(),
 	}
 	if s.delay <= 0 {
 		s.delay = 200 * time.Millisecond
@@ -92,7 +90,7 @@ func NewSimulator(opts sources.SimOptions) (*Simulator, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Route not found")
 	})
-	s.handler = s.faults.Middleware(mux, s.done)
+	s.handler = s.faults.Middleware(mux, s.deliveries.Done())
 	return s, nil
 }
 
@@ -109,8 +107,7 @@ func (s *Simulator) SecretKey() string { return s.secret }
 
 // Close stops webhook deliveries in flight.
 func (s *Simulator) Close() error {
-	s.closed.Do(func() { close(s.done) })
-	s.inflight.Wait()
+	s.deliveries.Close()
 	return nil
 }
 
@@ -524,25 +521,9 @@ func (s *Simulator) handleVoucher(w http.ResponseWriter, r *http.Request) {
 
 // deliverLater posts c's webhook after the callback delay.
 func (s *Simulator) deliverLater(url string, c Charge) {
-	s.inflight.Add(1)
-	go func() {
-		defer s.inflight.Done()
-		t := time.NewTimer(s.delay)
-		defer t.Stop()
-		select {
-		case <-s.done:
-			return
-		case <-t.C:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	s.deliveries.After(s.delay, func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		go func() {
-			select {
-			case <-s.done:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
 		if s.faults.DropCallback() {
 			s.logger.Info("kora simulator dropped a webhook", "reference", c.Reference)
 			return
@@ -550,7 +531,7 @@ func (s *Simulator) deliverLater(url string, c Charge) {
 		if err := s.deliver(ctx, url, s.Webhook(c)); err != nil {
 			s.logger.Warn("kora simulator webhook not delivered", "reference", c.Reference, "err", err)
 		}
-	}()
+	})
 }
 
 // Webhook returns the webhook body Kora sends for c: {event, data}, data

@@ -87,9 +87,7 @@ type Simulator struct {
 	handler                   http.Handler
 	logger                    *slog.Logger
 	http                      *http.Client
-	done                      chan struct{}
-	closeOnce                 sync.Once
-	wg                        sync.WaitGroup
+	deliveries                *sources.Deliveries
 	now                       func() time.Time
 
 	mu    sync.Mutex
@@ -112,7 +110,7 @@ func NewSimulator(opts sources.SimOptions) (*Simulator, error) {
 		delay:      cmp.Or(opts.CallbackDelay, DefaultCallbackDelay),
 		logger:     cmp.Or(opts.Logger, slog.New(slog.DiscardHandler)),
 		http:       &http.Client{Timeout: 10 * time.Second},
-		done:       make(chan struct{}),
+		deliveries: sources.NewDeliveries(),
 		now:        time.Now,
 		rng:        rand.New(rand.NewPCG(uint64(opts.Seed), 0x91e1)),
 		txs:        map[string]*Tx{},
@@ -131,7 +129,7 @@ func NewSimulator(opts sources.SimOptions) (*Simulator, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{public_id}/{method}", s.serveAPI)
-	s.handler = s.inj.Middleware(mux, s.done)
+	s.handler = s.inj.Middleware(mux, s.deliveries.Done())
 	return s, nil
 }
 
@@ -149,8 +147,7 @@ func (s *Simulator) ClientEnv(baseURL string) map[string]string {
 
 // Close stops pending callbacks and waits for those being posted.
 func (s *Simulator) Close() error {
-	s.closeOnce.Do(func() { close(s.done) })
-	s.wg.Wait()
+	s.deliveries.Close()
 	return nil
 }
 
@@ -399,16 +396,7 @@ func (s *Simulator) servePayment(w http.ResponseWriter, op Operation, req map[st
 // scheduleCallback settles the operation with final status and posts its
 // callback after the delay.
 func (s *Simulator) scheduleCallback(orderID string, final int) {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTimer(s.delay)
-		defer t.Stop()
-		select {
-		case <-s.done:
-			return
-		case <-t.C:
-		}
+	s.deliveries.After(s.delay, func(ctx context.Context) {
 		s.mu.Lock()
 		tx := s.txs[orderID]
 		tx.Status = final
@@ -418,12 +406,12 @@ func (s *Simulator) scheduleCallback(orderID string, final int) {
 			s.logger.Info("pixel simulator: callback dropped", "order_id", orderID)
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		if err := s.post(ctx, c.CallbackURL, c); err != nil {
 			s.logger.Warn("pixel simulator: callback failed", "order_id", orderID, "err", err)
 		}
-	}()
+	})
 }
 
 // Callback returns the signed callback the simulator sends for tx.

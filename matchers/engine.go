@@ -226,73 +226,39 @@ func Match(ctx context.Context, cfg Config, ledger iter.Seq2[reconcile.LedgerEnt
 	defer stopLed()
 	nextRec, stopRec := iter.Pull2(records)
 	defer stopRec()
-	var (
-		l            reconcile.LedgerEntry
-		rec          reconcile.Record
-		haveL, haveR bool
-		lErr, rErr   error
-		lbuf         []reconcile.LedgerEntry
-		rbuf         []reconcile.Record
-	)
-	advanceL := func() {
-		l, lErr, haveL = nextLed()
-		if haveL && lErr != nil {
-			haveL = false
-		}
-	}
-	advanceR := func() {
-		rec, rErr, haveR = nextRec()
-		if haveR && rErr != nil {
-			haveR = false
-		}
-	}
-	advanceL()
-	advanceR()
+	led := &peeked[reconcile.LedgerEntry]{next: nextLed}
+	recs := &peeked[reconcile.Record]{next: nextRec}
+	led.advance()
+	recs.advance()
 	n := 0
 	for {
-		if lErr != nil {
-			return e.stats, fmt.Errorf("reading ledger: %w", lErr)
+		if led.err != nil {
+			return e.stats, fmt.Errorf("reading ledger: %w", led.err)
 		}
-		if rErr != nil {
-			return e.stats, fmt.Errorf("reading provider records: %w", rErr)
+		if recs.err != nil {
+			return e.stats, fmt.Errorf("reading provider records: %w", recs.err)
 		}
-		if !haveL && !haveR {
+		if !led.ok && !recs.ok {
 			break
 		}
 		// Take every item of the next instant from one stream — ledger
 		// entries first at equal times — and add them in key order.
-		if haveL && (!haveR || !rec.OccurredAt.Before(l.OccurredAt)) {
-			t := l.OccurredAt
-			lbuf = lbuf[:0]
-			for haveL && l.OccurredAt.Equal(t) {
-				lbuf = append(lbuf, l)
-				advanceL()
-			}
-			if len(lbuf) > 1 {
-				slices.SortStableFunc(lbuf, compareLedger)
-			}
-			for i := range lbuf {
-				if err := e.addLedger(lbuf[i]); err != nil {
+		if led.ok && (!recs.ok || !recs.cur.OccurredAt.Before(led.cur.OccurredAt)) {
+			batch := led.instant(func(l *reconcile.LedgerEntry) time.Time { return l.OccurredAt }, compareLedger)
+			for i := range batch {
+				if err := e.addLedger(batch[i]); err != nil {
 					return e.stats, err
 				}
 			}
-			n += len(lbuf)
+			n += len(batch)
 		} else {
-			t := rec.OccurredAt
-			rbuf = rbuf[:0]
-			for haveR && rec.OccurredAt.Equal(t) {
-				rbuf = append(rbuf, rec)
-				advanceR()
-			}
-			if len(rbuf) > 1 {
-				slices.SortStableFunc(rbuf, compareRecord)
-			}
-			for i := range rbuf {
-				if err := e.addRecord(rbuf[i]); err != nil {
+			batch := recs.instant(func(r *reconcile.Record) time.Time { return r.OccurredAt }, compareRecord)
+			for i := range batch {
+				if err := e.addRecord(batch[i]); err != nil {
 					return e.stats, err
 				}
 			}
-			n += len(rbuf)
+			n += len(batch)
 		}
 		if n >= 4096 {
 			n = 0
@@ -305,6 +271,39 @@ func Match(ctx context.Context, cfg Config, ledger iter.Seq2[reconcile.LedgerEnt
 		return e.stats, err
 	}
 	return e.stats, nil
+}
+
+// peeked is a pulled stream with its next item at hand (cur, when ok; err
+// when reading failed).
+type peeked[T any] struct {
+	next func() (T, error, bool)
+	cur  T
+	ok   bool
+	err  error
+	buf  []T
+}
+
+// advance reads the next item.
+func (p *peeked[T]) advance() {
+	p.cur, p.err, p.ok = p.next()
+	if p.ok && p.err != nil {
+		p.ok = false
+	}
+}
+
+// instant takes every item of the current item's instant (at), sorted by
+// order; the slice is reused by the next call.
+func (p *peeked[T]) instant(at func(*T) time.Time, order func(a, b T) int) []T {
+	t := at(&p.cur)
+	p.buf = p.buf[:0]
+	for p.ok && at(&p.cur).Equal(t) {
+		p.buf = append(p.buf, p.cur)
+		p.advance()
+	}
+	if len(p.buf) > 1 {
+		slices.SortStableFunc(p.buf, order)
+	}
+	return p.buf
 }
 
 // compareLedger orders ledger entries of the same instant by stable keys,

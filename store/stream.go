@@ -104,7 +104,7 @@ func (s *Store) BeginImport(ctx context.Context) (*Import, error) {
 // round n, since one statement cannot update a row twice.
 const importTablesSQL = `
 CREATE TEMP TABLE import_payloads (
-	ord bigint, id bigint, provider text, source text, kind text, dedup_key text,
+	id bigint, provider text, source text, kind text, dedup_key text,
 	body_text text, body_bin bytea, doc_ok boolean, received_at timestamptz) ON COMMIT DROP;
 CREATE TEMP TABLE import_records (
 	payload_id bigint, seen_at timestamptz, round bigint, provider text, kind text, tx_id text, merchant_ref text,
@@ -124,7 +124,7 @@ SET LOCAL work_mem = '64MB';`
 // store, and into the staging tables.
 var (
 	payloadCols       = []string{"id", "provider", "source", "kind", "dedup_key", "body", "doc", "received_at"}
-	importPayloadCols = []string{"ord", "id", "provider", "source", "kind", "dedup_key", "body_text", "body_bin", "doc_ok", "received_at"}
+	importPayloadCols = []string{"id", "provider", "source", "kind", "dedup_key", "body_text", "body_bin", "doc_ok", "received_at"}
 	recordFields      = []string{"provider", "kind", "tx_id", "merchant_ref", "provider_ref", "related_tx_id", "account", "currency", "amount_minor", "fee_minor", "vat_minor", "status", "provider_status", "occurred_at", "counterparty", "method", "source", "amount_sent", "fee_on_payer", "partial"}
 	recordCols        = append([]string{"id", "raw_payload_id", "first_seen_at"}, recordFields...)
 	historyCols       = []string{"record_id", "status", "provider_status", "amount_minor", "source", "raw_payload_id"}
@@ -448,7 +448,7 @@ func (im *Import) storePayloads(chunk []staged, fresh []int, ids []int64, payloa
 		} else {
 			bin = b
 		}
-		return row(int64(k), ids[k], string(p.Provider), string(p.Source), p.Kind, p.DedupKey, text, bin, jsonbSafe(b), receivedAt(p))
+		return row(ids[k], string(p.Provider), string(p.Source), p.Kind, p.DedupKey, text, bin, jsonbSafe(b), receivedAt(p))
 	})
 	if err != nil {
 		return copyError(err, "import_payloads", func(line int) (int, bool) {

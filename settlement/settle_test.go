@@ -1,7 +1,6 @@
 package settlement_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,35 +8,22 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/mizani/reconcile"
+	"github.com/mizani/reconcile/internal/settletest"
 	"github.com/mizani/reconcile/internal/testprov"
 	"github.com/mizani/reconcile/settlement"
 )
 
-var nairobi = mustZone("Africa/Nairobi")
-
-func mustZone(name string) *time.Location {
-	z, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return z
-}
-
-// eat is an instant in Nairobi on March 2026.
-func eat(d, h, m int) time.Time { return time.Date(2026, 3, d, h, m, 0, 0, nairobi) }
-
-func zar(minor int64) reconcile.Money { return reconcile.Money{Minor: minor, Currency: "ZAR"} }
-
-func settleRec(p reconcile.Provider, kind reconcile.Kind, tx string, amount reconcile.Money, at time.Time, mods ...func(*reconcile.Record)) reconcile.Record {
-	r := reconcile.Record{Provider: p, Kind: kind, TxID: tx, Amount: amount, AmountKnown: true,
-		Status: reconcile.StatusSucceeded, OccurredAt: at.UTC(), Account: "E1"}
-	for _, m := range mods {
-		m(&r)
-	}
-	return r
-}
-
-func method(m string) func(*reconcile.Record) { return func(r *reconcile.Record) { r.Method = m } }
+// The scenarios' zone, days, records, fees and row dump (settletest).
+var (
+	nairobi    = settletest.Nairobi
+	eat        = settletest.EAT
+	zar        = settletest.ZAR
+	settleRec  = settletest.Record
+	method     = settletest.Method
+	dumpRows   = settletest.DumpRows
+	testFees   = settletest.Fees
+	perCompany = settletest.PerCompany
+)
 
 func TestSettlement(t *testing.T) {
 	t.Parallel()
@@ -268,14 +254,6 @@ func TestSettlementPeriods(t *testing.T) {
 	}
 }
 
-func dumpRows(rows []reconcile.SettlementDay) string {
-	var b strings.Builder
-	for _, r := range rows {
-		fmt.Fprintf(&b, "%+v\n", r)
-	}
-	return b.String()
-}
-
 func TestSettlementFeeRounding(t *testing.T) {
 	t.Parallel()
 	window := reconcile.Window{From: eat(2, 0, 0).UTC(), To: eat(3, 0, 0).UTC()}
@@ -373,16 +351,3 @@ func TestSettlementBeyondTheLookBack(t *testing.T) {
 		t.Fatalf("discrepancies %+v\nwant one saying %q", discs, want)
 	}
 }
-
-// testFees is the fee schedule the settlement tests assume: iKhokha's
-// published rates, as its registration gives them to a run.
-func testFees() settlement.FeeSchedule {
-	return settlement.FeeSchedule{testprov.IKhokha: {
-		"eft":                {Percent: decimal.RequireFromString("2")},
-		"card":               {Percent: decimal.RequireFromString("2.85")},
-		"international_card": {Percent: decimal.RequireFromString("3.25")},
-	}}
-}
-
-// perCompany are the providers that settle per company in the tests (Kopo Kopo).
-var perCompany = []reconcile.Provider{testprov.KopoKopo}

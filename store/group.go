@@ -24,7 +24,7 @@ var groupSQL = `WITH pin AS (
 		WITH ORDINALITY AS t(provider, source, kind, dedup_key, body, received_at, doc_ok, pord)),
 p AS (
 	INSERT INTO raw_payloads (provider, source, kind, dedup_key, body, doc, received_at)
-	SELECT provider, source, kind, dedup_key, body, CASE WHEN doc_ok THEN convert_from(body, 'UTF8')::jsonb END, received_at
+	SELECT provider, source, kind, dedup_key, body, CASE WHEN doc_ok THEN ` + strictDoc("body") + ` END, received_at
 	FROM pin ORDER BY pord
 	ON CONFLICT (provider, dedup_key) DO NOTHING
 	RETURNING id, provider, dedup_key),
@@ -56,16 +56,7 @@ func (s *Store) SaveGroup(ctx context.Context, payloads []reconcile.RawPayload, 
 	if len(payloads) != len(records) {
 		return nil, fmt.Errorf("saving a group: %d payloads, %d record lists", len(payloads), len(records))
 	}
-	type pk struct {
-		provider reconcile.Provider
-		key      string
-	}
-	type rk struct {
-		provider reconcile.Provider
-		kind     reconcile.Kind
-		tx       string
-	}
-	seenP, seenR := map[pk]bool{}, map[rk]bool{}
+	seenP, seenR := map[payloadKey]bool{}, map[recordKey]bool{}
 	n := len(payloads)
 	var (
 		provider, source, kind, dedup = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -80,21 +71,18 @@ func (s *Store) SaveGroup(ctx context.Context, payloads []reconcile.RawPayload, 
 		if err := checkStorable(p, records[i]); err != nil {
 			return nil, err
 		}
-		k := pk{p.Provider, p.DedupKey}
+		k := keyOfPayload(&p)
 		if seenP[k] {
 			return nil, fmt.Errorf("saving a group: payload %s %s twice", p.Provider, p.DedupKey)
 		}
 		seenP[k] = true
 		provider[i], source[i], kind[i], dedup[i] = string(p.Provider), string(p.Source), p.Kind, p.DedupKey
-		bodies[i] = p.Body
-		if bodies[i] == nil {
-			bodies[i] = []byte{}
-		}
-		receivedAt[i] = cmp.Or(p.ReceivedAt, now).UTC().Format(time.RFC3339Nano)
+		bodies[i] = bodyOf(&p)
+		receivedAt[i] = receivedText(&p, now)
 		docOK[i] = jsonbSafe(bodies[i])
 		for j := range records[i] {
 			r := &records[i][j]
-			k := rk{r.Provider, r.Kind, r.TxID}
+			k := keyOfRecord(r)
 			if seenR[k] {
 				return nil, fmt.Errorf("saving a group: transaction %s %s %s twice", r.Provider, r.Kind, r.TxID)
 			}

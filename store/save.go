@@ -114,7 +114,14 @@ h AS (
 // concurrent insert of the same payload to commit, then does nothing.
 // saveSQLLenient is the same with doc derived by mizani_jsonb_or_null, for a
 // body the plain cast refused (a number beyond numeric's range).
-var saveSQL, saveSQLLenient = saveSQLWith("convert_from($5::bytea, 'UTF8')::jsonb"), saveSQLWith("mizani_jsonb_or_null($5::bytea)")
+var saveSQL, saveSQLLenient = saveSQLWith(strictDoc("$5::bytea")), saveSQLWith(lenientDoc("$5::bytea"))
+
+// strictDoc and lenientDoc derive doc from the body bytes b (an SQL
+// expression): the plain cast, which fails on a number beyond numeric's
+// range, or NULL where the cast fails (mizani_jsonb_or_null, whose EXCEPTION
+// block costs a subtransaction a call: only for a retry).
+func strictDoc(b string) string  { return "convert_from(" + b + ", 'UTF8')::jsonb" }
+func lenientDoc(b string) string { return "mizani_jsonb_or_null(" + b + ")" }
 
 func saveSQLWith(doc string) string {
 	return `WITH p AS (
@@ -202,10 +209,7 @@ func (s *Store) saveTx(ctx context.Context, tx *sql.Tx, payload reconcile.RawPay
 	if len(rounds) > 0 {
 		first = rounds[0]
 	}
-	body := payload.Body
-	if body == nil {
-		body = []byte{} // body is NOT NULL
-	}
+	body := bodyOf(&payload)
 	args := append([]any{payload.Provider, payload.Source, payload.Kind, payload.DedupKey, body, receivedAt, jsonbSafe(body)},
 		sightingArgs(payload.Source, first)...)
 	q := saveSQL

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/lib/pq"
@@ -146,4 +148,35 @@ func isUniqueViolation(err error) bool {
 func unstorable(payload reconcile.RawPayload, err error) error {
 	return fmt.Errorf("%s: %w: %s %s: PostgreSQL cannot store it: %v", payload.Provider, sources.ErrMalformed,
 		payload.Kind, payload.DedupKey, err)
+}
+
+// payloadKey is what makes a payload a duplicate: raw_payloads' unique key.
+type payloadKey struct {
+	provider reconcile.Provider
+	dedup    string
+}
+
+// recordKey is what makes two records one transaction: provider_records'
+// unique key.
+type recordKey struct {
+	provider reconcile.Provider
+	kind     reconcile.Kind
+	tx       string
+}
+
+func keyOfPayload(p *reconcile.RawPayload) payloadKey { return payloadKey{p.Provider, p.DedupKey} }
+func keyOfRecord(r *reconcile.Record) recordKey       { return recordKey{r.Provider, r.Kind, r.TxID} }
+
+// bodyOf returns the payload's body, never nil (body is NOT NULL).
+func bodyOf(p *reconcile.RawPayload) []byte {
+	if p.Body == nil {
+		return []byte{}
+	}
+	return p.Body
+}
+
+// receivedText is the payload's receipt time as text for PostgreSQL, now
+// if unset.
+func receivedText(p *reconcile.RawPayload, now time.Time) string {
+	return cmp.Or(p.ReceivedAt, now).UTC().Format(time.RFC3339Nano)
 }

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"database/sql"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lib/pq"
 
@@ -97,7 +95,7 @@ func (s *Store) BeginImport(ctx context.Context) (*Import, error) {
 // transaction, for what a chunk cannot COPY straight into the store:
 // import_payloads holds its payloads when one of them is stored already by
 // someone else or cannot be read as jsonb (each with the id reserved for
-// it; body_text is the body when text can hold it, body_bin otherwise), and
+// it), and
 // import_records the sightings of transactions already stored or sighted
 // more than once in the chunk, each with its payload's id and receipt time
 // and its round: the n-th sighting of a transaction in the chunk is in
@@ -105,7 +103,7 @@ func (s *Store) BeginImport(ctx context.Context) (*Import, error) {
 const importTablesSQL = `
 CREATE TEMP TABLE import_payloads (
 	id bigint, provider text, source text, kind text, dedup_key text,
-	body_text text, body_bin bytea, doc_ok boolean, received_at timestamptz) ON COMMIT DROP;
+	body bytea, doc_ok boolean, received_at timestamptz) ON COMMIT DROP;
 CREATE TEMP TABLE import_records (
 	payload_id bigint, seen_at timestamptz, round bigint, provider text, kind text, tx_id text, merchant_ref text,
 	provider_ref text, related_tx_id text, account text, currency text, amount_minor bigint, fee_minor bigint,
@@ -124,7 +122,7 @@ SET LOCAL work_mem = '64MB';`
 // store, and into the staging tables.
 var (
 	payloadCols       = []string{"id", "provider", "source", "kind", "dedup_key", "body", "doc", "received_at"}
-	importPayloadCols = []string{"id", "provider", "source", "kind", "dedup_key", "body_text", "body_bin", "doc_ok", "received_at"}
+	importPayloadCols = []string{"id", "provider", "source", "kind", "dedup_key", "body", "doc_ok", "received_at"}
 	recordFields      = []string{"provider", "kind", "tx_id", "merchant_ref", "provider_ref", "related_tx_id", "account", "currency", "amount_minor", "fee_minor", "vat_minor", "status", "provider_status", "occurred_at", "counterparty", "method", "source", "amount_sent", "fee_on_payer", "partial"}
 	recordCols        = append([]string{"id", "raw_payload_id", "first_seen_at"}, recordFields...)
 	historyCols       = []string{"record_id", "status", "provider_status", "amount_minor", "source", "raw_payload_id"}
@@ -136,16 +134,13 @@ var (
 // by someone else is not.
 func importPayloadsSQL(doc string) string {
 	return `INSERT INTO raw_payloads (id, provider, source, kind, dedup_key, body, doc, received_at)
-	SELECT id, provider, source, kind, dedup_key, b.body, CASE WHEN doc_ok THEN ` + doc + ` END, received_at
-	FROM import_payloads, LATERAL (SELECT COALESCE(body_bin, convert_to(body_text, 'UTF8')) AS body) b
+	SELECT id, provider, source, kind, dedup_key, body, CASE WHEN doc_ok THEN ` + doc + ` END, received_at
+	FROM import_payloads
 	ON CONFLICT (provider, dedup_key) DO NOTHING
 	RETURNING id`
 }
 
-var (
-	importPayloadsStrict  = importPayloadsSQL("body_text::jsonb")
-	importPayloadsLenient = importPayloadsSQL("mizani_jsonb_or_null(b.body)")
-)
+var importPayloadsStrict, importPayloadsLenient = importPayloadsSQL(strictDoc("body")), importPayloadsSQL(lenientDoc("body"))
 
 // importRoundSQL upserts round $1 of the staged records in (kind, tx_id)
 // order, the lock order Save uses too.
@@ -321,32 +316,27 @@ func (im *Import) mergeChunk(chunk []staged) error {
 // yet, each (provider, dedup key) once: a later copy in the chunk is a
 // duplicate.
 func (im *Import) freshPayloads(chunk []staged) ([]int, error) {
-	type key struct{ provider, dedup string }
-	seen := make(map[key]bool, len(chunk))
+	seen := make(map[payloadKey]bool, len(chunk))
 	var fresh []int
-	keys := map[string][]string{} // by provider
+	keys := map[reconcile.Provider][]string{}
 	for i := range chunk {
-		p := &chunk[i].Payload
-		if k := (key{string(p.Provider), p.DedupKey}); !seen[k] {
+		if k := keyOfPayload(&chunk[i].Payload); !seen[k] {
 			seen[k] = true
 			fresh = append(fresh, i)
 			keys[k.provider] = append(keys[k.provider], k.dedup)
 		}
 	}
-	stored := map[key]bool{}
+	stored := map[payloadKey]bool{}
 	for provider, ks := range keys {
-		found, err := im.present(storedPayloadsSQL, provider, pq.StringArray(ks))
+		found, err := im.present(storedPayloadsSQL, string(provider), pq.StringArray(ks))
 		if err != nil {
 			return nil, err
 		}
 		for _, k := range found {
-			stored[key{provider, k}] = true
+			stored[payloadKey{provider, k}] = true
 		}
 	}
-	return slices.DeleteFunc(fresh, func(i int) bool {
-		p := &chunk[i].Payload
-		return stored[key{string(p.Provider), p.DedupKey}]
-	}), nil
+	return slices.DeleteFunc(fresh, func(i int) bool { return stored[keyOfPayload(&chunk[i].Payload)] }), nil
 }
 
 // present runs q, which returns the keys among its arguments that are
@@ -389,19 +379,6 @@ func (im *Import) reserve(seq string, n int) ([]int64, error) {
 	return ids, rows.Err()
 }
 
-// body returns the payload's body, never nil (body is NOT NULL).
-func body(p *reconcile.RawPayload) []byte {
-	if p.Body == nil {
-		return []byte{}
-	}
-	return p.Body
-}
-
-// receivedAt is the payload's receipt time as COPY text: now if unset.
-func receivedAt(p *reconcile.RawPayload) string {
-	return cmp.Or(p.ReceivedAt, time.Now()).UTC().Format(time.RFC3339Nano)
-}
-
 // storePayloads stores the payloads chunk[fresh[k]] under ids[k], and sets
 // payloadID for each one stored: with one COPY, or, when that is refused
 // (a payload stored meanwhile by someone else, a body whose jsonb cast
@@ -417,12 +394,12 @@ func (im *Import) storePayloads(chunk []staged, fresh []int, ids []int64, payloa
 	}
 	err := copyIn(ctx, tx, "raw_payloads", payloadCols, len(fresh), func(k int, row func(...any) error) error {
 		p := &chunk[fresh[k]].Payload
-		b := body(p)
+		b := bodyOf(p)
 		var doc any
 		if jsonbSafe(b) {
 			doc = string(b)
 		}
-		return row(ids[k], string(p.Provider), string(p.Source), p.Kind, p.DedupKey, b, doc, receivedAt(p))
+		return row(ids[k], string(p.Provider), string(p.Source), p.Kind, p.DedupKey, b, doc, receivedText(p, time.Now()))
 	})
 	if err == nil {
 		for k, i := range fresh {
@@ -441,19 +418,11 @@ func (im *Import) storePayloads(chunk []staged, fresh []int, ids []int64, payloa
 	}
 	err = copyIn(ctx, tx, "import_payloads", importPayloadCols, len(fresh), func(k int, row func(...any) error) error {
 		p := &chunk[fresh[k]].Payload
-		b := body(p)
-		var text, bin any
-		if utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 {
-			text = string(b)
-		} else {
-			bin = b
-		}
-		return row(ids[k], string(p.Provider), string(p.Source), p.Kind, p.DedupKey, text, bin, jsonbSafe(b), receivedAt(p))
+		b := bodyOf(p)
+		return row(ids[k], string(p.Provider), string(p.Source), p.Kind, p.DedupKey, b, jsonbSafe(b), receivedText(p, time.Now()))
 	})
 	if err != nil {
-		return copyError(err, "import_payloads", func(line int) (int, bool) {
-			return fresh[line-1], line >= 1 && line <= len(fresh)
-		}, chunk)
+		return copyError(err, "import_payloads", len(fresh), func(k int) int { return fresh[k] }, chunk)
 	}
 	stored, err := im.insertStaged(importPayloadsStrict)
 	if isDataError(err) {
@@ -506,17 +475,9 @@ type sighting struct{ i, j int }
 // once in the chunk is COPYed in with its history row; the others are
 // staged and upserted in rounds.
 func (im *Import) storeRecords(chunk []staged, payloadID []int64) error {
-	type txKey struct {
-		provider reconcile.Provider
-		kind     reconcile.Kind
-		tx       string
-	}
-	keyOf := func(sg sighting) txKey {
-		r := &chunk[sg.i].Records[sg.j]
-		return txKey{r.Provider, r.Kind, r.TxID}
-	}
+	keyOf := func(sg sighting) recordKey { return keyOfRecord(&chunk[sg.i].Records[sg.j]) }
 	var all []sighting
-	count := map[txKey]int{}
+	count := map[recordKey]int{}
 	for i := range chunk {
 		if payloadID[i] == 0 {
 			continue // a duplicate: its records change nothing
@@ -541,14 +502,14 @@ func (im *Import) storeRecords(chunk []staged, payloadID []int64) error {
 			txs[g] = append(txs[g], k.tx)
 		}
 	}
-	stored := map[txKey]bool{}
+	stored := map[recordKey]bool{}
 	for g, ids := range txs {
 		found, err := im.present(storedRecordsSQL, string(g.provider), string(g.kind), pq.StringArray(ids))
 		if err != nil {
 			return err
 		}
 		for _, id := range found {
-			stored[txKey{g.provider, g.kind, id}] = true
+			stored[recordKey{g.provider, g.kind, id}] = true
 		}
 	}
 	var fresh, again []sighting
@@ -601,17 +562,11 @@ func (im *Import) copyRecords(chunk []staged, payloadID []int64, fresh []sightin
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT import_records"); err != nil {
 		return false, fmt.Errorf("import: %w", err)
 	}
-	at := func(line int) (int, bool) {
-		if line < 1 || line > len(fresh) {
-			return 0, false
-		}
-		return fresh[line-1].i, true
-	}
 	args := make([]any, 0, len(recordCols))
 	err = copyIn(ctx, tx, "provider_records", recordCols, len(fresh), func(k int, row func(...any) error) error {
 		sg := fresh[k]
 		p := &chunk[sg.i].Payload
-		args = append(args[:0], ids[k], payloadID[sg.i], receivedAt(p))
+		args = append(args[:0], ids[k], payloadID[sg.i], receivedText(p, time.Now()))
 		return row(append(args, recordArgs(p, &chunk[sg.i].Records[sg.j])...)...)
 	})
 	table := "provider_records"
@@ -634,7 +589,7 @@ func (im *Import) copyRecords(chunk []staged, payloadID []int64, fresh []sightin
 		return false, nil
 	}
 	if err != nil {
-		return false, copyError(err, table, at, chunk)
+		return false, copyError(err, table, len(fresh), func(k int) int { return fresh[k].i }, chunk)
 	}
 	return true, nil
 }
@@ -649,31 +604,21 @@ func (im *Import) upsertRecords(chunk []staged, payloadID []int64, again []sight
 	if _, err := tx.ExecContext(ctx, "TRUNCATE import_records"); err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	type txKey struct {
-		provider reconcile.Provider
-		kind     reconcile.Kind
-		tx       string
-	}
-	seen := make(map[txKey]int64, len(again))
+	seen := make(map[recordKey]int64, len(again))
 	var rounds int64
 	args := make([]any, 0, len(importRecordCols))
 	err := copyIn(ctx, tx, "import_records", importRecordCols, len(again), func(k int, row func(...any) error) error {
 		sg := again[k]
 		p, r := &chunk[sg.i].Payload, &chunk[sg.i].Records[sg.j]
-		key := txKey{r.Provider, r.Kind, r.TxID}
+		key := keyOfRecord(r)
 		round := seen[key] + 1
 		seen[key] = round
 		rounds = max(rounds, round)
-		args = append(args[:0], payloadID[sg.i], receivedAt(p), round)
+		args = append(args[:0], payloadID[sg.i], receivedText(p, time.Now()), round)
 		return row(append(args, recordArgs(p, r)...)...)
 	})
 	if err != nil {
-		return copyError(err, "import_records", func(line int) (int, bool) {
-			if line < 1 || line > len(again) {
-				return 0, false
-			}
-			return again[line-1].i, true
-		}, chunk)
+		return copyError(err, "import_records", len(again), func(k int) int { return again[k].i }, chunk)
 	}
 	for k := int64(1); k <= rounds; k++ {
 		var up int64
@@ -707,17 +652,18 @@ func copyIn(ctx context.Context, tx *sql.Tx, table string, cols []string, n int,
 // copyLine finds the row number in a COPY error's context.
 var copyLine = regexp.MustCompile(`COPY (\w+), line (\d+)`)
 
-// copyError turns a data error PostgreSQL raised on row line of a COPY
-// into table into a BadPayloadError at the position of the payload at(line)
-// names in chunk; other errors are wrapped as they are.
-func copyError(err error, table string, at func(line int) (int, bool), chunk []staged) error {
+// copyError turns a data error PostgreSQL raised on a row of a COPY into
+// table of n rows, row k from the payload chunk[index(k)], into a
+// BadPayloadError at that payload's position; other errors are wrapped as
+// they are.
+func copyError(err error, table string, n int, index func(k int) int, chunk []staged) error {
 	var pqErr *pq.Error
 	if !isDataError(err) || !errors.As(err, &pqErr) {
 		return fmt.Errorf("import: %w", err)
 	}
 	if m := copyLine.FindStringSubmatch(pqErr.Where); m != nil && m[1] == table {
-		n, _ := strconv.Atoi(m[2])
-		if i, ok := at(n); ok {
+		if line, _ := strconv.Atoi(m[2]); line >= 1 && line <= n {
+			i := index(line - 1)
 			return &BadPayloadError{Pos: chunk[i].pos, Err: unstorable(chunk[i].Payload, err)}
 		}
 	}

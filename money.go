@@ -239,7 +239,10 @@ func FormatMinor(minor int64, exp int32) string {
 
 // Human formats m for sentences a finance person reads: thousands grouped
 // with ',' and the currency code after the number, "1,500.00 KES".
-func (m Money) Human() string {
+func (m Money) Human() string { return m.Grouped() + " " + string(m.Currency) }
+
+// Grouped is Human without the currency code: "1,500.00".
+func (m Money) Grouped() string {
 	s := m.String()
 	sign := ""
 	if strings.HasPrefix(s, "-") {
@@ -257,7 +260,7 @@ func (m Money) Human() string {
 	if hasFrac {
 		out += "." + frac
 	}
-	return out + " " + string(m.Currency)
+	return out
 }
 
 // Add returns m+o. It refuses mixed currencies and int64 overflow.

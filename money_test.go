@@ -141,6 +141,9 @@ func TestMoneyFormatting(t *testing.T) {
 		if got := tt.m.Human(); got != tt.human {
 			t.Errorf("%+v.Human() = %q, want %q", tt.m, got, tt.human)
 		}
+		if got, want := tt.m.Grouped(), strings.TrimSuffix(tt.human, " "+string(tt.m.Currency)); got != want {
+			t.Errorf("%+v.Grouped() = %q, want %q", tt.m, got, want)
+		}
 	}
 }
 

@@ -713,7 +713,7 @@ func human(minor int64, c reconcile.Currency) string {
 
 // number is minor units of c as "1,500.00", without the currency code.
 func number(minor int64, c reconcile.Currency) string {
-	return strings.TrimSuffix(human(minor, c), " "+string(c))
+	return reconcile.Money{Minor: minor, Currency: c}.Grouped()
 }
 
 func abs(n int64) int64 {

@@ -1,10 +1,6 @@
 package settlement
 
-import (
-	"strings"
-
-	"github.com/mizani/reconcile"
-)
+import "github.com/mizani/reconcile"
 
 // human is minor units of c as "1,500.00 KES".
 func human(minor int64, c reconcile.Currency) string {
@@ -13,7 +9,7 @@ func human(minor int64, c reconcile.Currency) string {
 
 // number is minor units of c as "1,500.00", without the currency code.
 func number(minor int64, c reconcile.Currency) string {
-	return strings.TrimSuffix(human(minor, c), " "+string(c))
+	return reconcile.Money{Minor: minor, Currency: c}.Grouped()
 }
 
 func abs(n int64) int64 {

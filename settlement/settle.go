@@ -361,8 +361,9 @@ func (s *Settlement) AddRecord(r reconcile.Record) error {
 	k := dayKey{r.Provider, r.Account, r.Amount.Currency, s.businessDay(r.OccurredAt)}
 	if r.Kind == reconcile.KindPayment && !s.cfg.LoadedFrom.IsZero() && r.OccurredAt.Before(s.cfg.LoadedFrom) {
 		// Before the look-back (Store.LateReversals): only its reversal,
-		// seen since, is this run's.
-		if !r.ReversedAt.IsZero() {
+		// seen within it, is this run's — as a run whose look-back reaches
+		// no further back reads it.
+		if !r.ReversedAt.Before(s.cfg.LoadedFrom) {
 			s.reversedPayment(r, k, amount)
 		}
 		return nil

@@ -2,6 +2,7 @@ package kora
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -65,7 +66,7 @@ func NewSimulator(opts sources.SimOptions) (*Simulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	zoneName := cmpOr(opts.Getenv(EnvTZ), DefaultZone)
+	zoneName := cmp.Or(opts.Getenv(EnvTZ), DefaultZone)
 	zone, err := time.LoadLocation(zoneName)
 	if err != nil {
 		return nil, fmt.Errorf("kora simulator: %s %q: %w", EnvTZ, zoneName, err)
@@ -75,7 +76,7 @@ func NewSimulator(opts sources.SimOptions) (*Simulator, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Simulator{
-		seed: opts.Seed, quiet: opts.Quiet, secret: cmpOr(opts.Getenv(EnvSecretKey), SandboxSecretKey),
+		seed: opts.Seed, quiet: opts.Quiet, secret: cmp.Or(opts.Getenv(EnvSecretKey), SandboxSecretKey),
 		zone: zone, webhook: opts.WebhookURL, delay: opts.CallbackDelay, logger: logger,
 		fixtures: fixtures, used: map[string]bool{}, deliveries: sources.NewDeliveries(),
 	}
@@ -253,13 +254,13 @@ func (s *Simulator) row(c Charge) map[string]any {
 		"reference":           c.koraRef(),
 		"payment_reference":   c.Reference,
 		"status":              c.Status,
-		"amount":              cmpOr(c.AmountExpected, c.Amount),
+		"amount":              cmp.Or(c.AmountExpected, c.Amount),
 		"amount_paid":         c.Amount,
-		"amount_expected":     cmpOr(c.AmountExpected, c.Amount),
-		"fee":                 cmpOr(c.Fee, "0.00"),
-		"vat":                 cmpOr(c.VAT, "0.00"),
+		"amount_expected":     cmp.Or(c.AmountExpected, c.Amount),
+		"fee":                 cmp.Or(c.Fee, "0.00"),
+		"vat":                 cmp.Or(c.VAT, "0.00"),
 		"currency":            c.Currency,
-		"description":         cmpOr(c.Description, "Voucher payment"),
+		"description":         cmp.Or(c.Description, "Voucher payment"),
 		"payment_method":      c.PaymentMethod,
 		"merchant_bears_cost": c.bearsCost(),
 		"message":             message(c.Status),
@@ -361,13 +362,13 @@ func (s *Simulator) verification(c Charge) map[string]any {
 		"payment_reference":     c.Reference,
 		"transaction_reference": c.koraRef(),
 		"status":                c.Status,
-		"amount":                cmpOr(c.AmountExpected, c.Amount),
+		"amount":                cmp.Or(c.AmountExpected, c.Amount),
 		"amount_paid":           c.Amount,
-		"amount_expected":       cmpOr(c.AmountExpected, c.Amount),
-		"fee":                   cmpOr(c.Fee, "0.00"),
-		"vat":                   cmpOr(c.VAT, "0.00"),
+		"amount_expected":       cmp.Or(c.AmountExpected, c.Amount),
+		"fee":                   cmp.Or(c.Fee, "0.00"),
+		"vat":                   cmp.Or(c.VAT, "0.00"),
 		"currency":              c.Currency,
-		"description":           cmpOr(c.Description, "Voucher payment"),
+		"description":           cmp.Or(c.Description, "Voucher payment"),
 		"payment_method":        c.PaymentMethod,
 		"merchant_bears_cost":   c.bearsCost(),
 		"transaction_date":      c.At.In(s.zone).Format(time.DateTime),
@@ -514,7 +515,7 @@ func (s *Simulator) handleVoucher(w http.ResponseWriter, r *http.Request) {
 		data["amount_expected"] = json.Number(jsNumber(c.AmountExpected))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": true, "message": "Charge Successful", "data": data})
-	if url := cmpOr(req.NotificationURL, s.webhook); url != "" {
+	if url := cmp.Or(req.NotificationURL, s.webhook); url != "" {
 		s.deliverLater(url, c)
 	}
 }
@@ -551,8 +552,8 @@ func (s *Simulator) Webhook(c Charge) []byte {
 	if c.Kind == "transfer" {
 		data = map[string]any{
 			"reference": c.Reference, "currency": c.Currency, "amount": json.Number(jsNumber(c.Amount)),
-			"fee": json.Number(jsNumber(cmpOr(c.Fee, "0"))), "status": c.Status,
-			"narration": cmpOr(c.Description, "Payout"), "transaction_date": c.At.In(s.zone).Format(time.DateTime),
+			"fee": json.Number(jsNumber(cmp.Or(c.Fee, "0"))), "status": c.Status,
+			"narration": cmp.Or(c.Description, "Payout"), "transaction_date": c.At.In(s.zone).Format(time.DateTime),
 		}
 		if c.VAT != "" {
 			data["vat"] = json.Number(jsNumber(c.VAT))
@@ -560,8 +561,8 @@ func (s *Simulator) Webhook(c Charge) []byte {
 	} else {
 		data = map[string]any{
 			"reference": c.koraRef(), "payment_reference": c.Reference, "currency": c.Currency,
-			"amount": json.Number(jsNumber(c.Amount)), "fee": json.Number(jsNumber(cmpOr(c.Fee, "0"))),
-			"vat": json.Number(jsNumber(cmpOr(c.VAT, "0"))), "status": c.Status,
+			"amount": json.Number(jsNumber(c.Amount)), "fee": json.Number(jsNumber(cmp.Or(c.Fee, "0"))),
+			"vat": json.Number(jsNumber(cmp.Or(c.VAT, "0"))), "status": c.Status,
 			"payment_method": c.PaymentMethod, "merchant_bears_cost": c.bearsCost(),
 			"transaction_date": c.At.In(s.zone).Format(time.DateTime),
 		}

@@ -3,6 +3,7 @@ package kora
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -73,17 +74,17 @@ func LoadCharges(data []byte) ([]Charge, error) {
 
 // normalize fills c's defaults and checks its amounts.
 func (c *Charge) normalize() error {
-	c.Kind = cmpOr(c.Kind, "charge")
+	c.Kind = cmp.Or(c.Kind, "charge")
 	if c.Kind != "charge" && c.Kind != "transfer" {
 		return fmt.Errorf("kind %q: want charge or transfer", c.Kind)
 	}
 	if c.Reference == "" && c.TransactionReference == "" {
 		return fmt.Errorf("charge without a reference")
 	}
-	c.Currency = cmpOr(c.Currency, "NGN")
-	c.Status = cmpOr(c.Status, "success")
+	c.Currency = cmp.Or(c.Currency, "NGN")
+	c.Status = cmp.Or(c.Status, "success")
 	if c.Kind == "charge" {
-		c.PaymentMethod = cmpOr(c.PaymentMethod, "voucher")
+		c.PaymentMethod = cmp.Or(c.PaymentMethod, "voucher")
 		if c.TransactionReference == "" {
 			c.TransactionReference = "KPY-CA-" + shortHash(c.Reference)
 		}
@@ -112,14 +113,7 @@ func (c Charge) Money() reconcile.Money {
 func (c Charge) bearsCost() bool { return c.MerchantBearsCost == nil || *c.MerchantBearsCost }
 
 // koraRef is Kora's reference for c.
-func (c Charge) koraRef() string { return cmpOr(c.TransactionReference, c.Reference) }
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
+func (c Charge) koraRef() string { return cmp.Or(c.TransactionReference, c.Reference) }
 
 func shortHash(s string) string {
 	sum := sha256.Sum256([]byte(s))

@@ -2,6 +2,7 @@ package sourcetest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"io"
 	"maps"
@@ -153,7 +154,7 @@ func (env *Env) Deliver(t *testing.T, r sources.Request) int {
 	if r.Query != "" {
 		u += "?" + r.Query
 	}
-	req, err := http.NewRequest(cmpOr(r.Method, http.MethodPost), u, bytes.NewReader(r.Body))
+	req, err := http.NewRequest(cmp.Or(r.Method, http.MethodPost), u, bytes.NewReader(r.Body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,13 +168,6 @@ func (env *Env) Deliver(t *testing.T, r sources.Request) int {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // receiver is the webhook endpoint of one Env: the real handler, with every

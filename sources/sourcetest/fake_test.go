@@ -2,6 +2,7 @@ package sourcetest_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -91,7 +92,7 @@ func (p fakeParser) Parse(body []byte, src reconcile.Source) (reconcile.RawPaylo
 	payload.Kind = "history"
 	txs, path := doc.Transactions, "transactions"
 	if !sources.IsNull(doc.Transaction) {
-		payload.Kind, path = cmpOr(doc.Event, "status"), "transaction"
+		payload.Kind, path = cmp.Or(doc.Event, "status"), "transaction"
 		var t fakeTx
 		if err := sources.DecodeObject(doc.Transaction, &t); err != nil {
 			return payload, nil, sources.Malformed(fakeName, path, err)
@@ -253,11 +254,11 @@ type fakeSim struct {
 }
 
 func newFakeSim(opts sources.SimOptions) (sources.Simulator, error) {
-	zone, err := time.LoadLocation(cmpOr(opts.Getenv("FAKE_TZ"), "Africa/Lagos"))
+	zone, err := time.LoadLocation(cmp.Or(opts.Getenv("FAKE_TZ"), "Africa/Lagos"))
 	if err != nil {
 		return nil, err
 	}
-	s := &fakeSim{opts: opts, key: cmpOr(opts.Getenv("FAKE_KEY"), "fake-sandbox-key"), zone: zone,
+	s := &fakeSim{opts: opts, key: cmp.Or(opts.Getenv("FAKE_KEY"), "fake-sandbox-key"), zone: zone,
 		faults: sources.NewInjector(opts.Faults, opts.Seed, nil), mux: http.NewServeMux(), done: make(chan struct{})}
 	for line := range bytes.SplitSeq(opts.Fixtures, []byte("\n")) {
 		if len(bytes.TrimSpace(line)) == 0 {
@@ -373,13 +374,6 @@ func (s *fakeSim) EmitWebhooks(ctx context.Context, w reconcile.Window) (int, er
 	return n, nil
 }
 
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
 // --- the harness
 
 func TestFakeProviderConformance(t *testing.T) {
@@ -414,7 +408,7 @@ func TestFakeProviderConformance(t *testing.T) {
 		Encode: func(t *testing.T, fx []sourcetest.Fixture) []byte {
 			var b bytes.Buffer
 			for _, f := range fx {
-				json.NewEncoder(&b).Encode(fakeTx{ID: f.ID, Ref: f.ID, Kind: string(cmpOr(string(f.Kind), "payment")),
+				json.NewEncoder(&b).Encode(fakeTx{ID: f.ID, Ref: f.ID, Kind: string(cmp.Or(string(f.Kind), "payment")),
 					Amount: fmt.Sprint(f.Amount.Minor), Currency: string(f.Amount.Currency), Status: "paid",
 					At: f.At.In(lagos).Format(fakeLayout)})
 			}

@@ -2,6 +2,7 @@ package sourcetest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -470,7 +471,7 @@ func testZoneLess(t *testing.T, h Harness) {
 	}
 	wall := time.Date(2026, 3, 2, 10, 8, 32, 0, time.UTC)
 	for _, zone := range []string{"", "UTC", "Africa/Lagos", "Africa/Nairobi", "Asia/Kolkata", "America/St_Johns"} {
-		t.Run(cmpOr(zone, "default"), func(t *testing.T) {
+		t.Run(cmp.Or(zone, "default"), func(t *testing.T) {
 			vars := maps.Clone(h.Config)
 			if vars == nil {
 				vars = map[string]string{}
@@ -480,7 +481,7 @@ func testZoneLess(t *testing.T, h Harness) {
 				vars[zoneEnv] = zone
 			}
 			cfg := h.Provider.ConfigFrom(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
-			name := cmpOr(zone, cmpOr(h.Provider.Traits.DefaultZone, "UTC"))
+			name := cmp.Or(zone, cmp.Or(h.Provider.Traits.DefaultZone, "UTC"))
 			loc, err := time.LoadLocation(name)
 			if err != nil {
 				t.Fatal(err)

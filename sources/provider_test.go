@@ -2,6 +2,7 @@ package sources_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,7 +79,7 @@ func TestRegister(t *testing.T) {
 		t.Errorf("ParseProvider = %v, %v; display %q", q, err, q.DisplayName())
 	}
 	ts := sources.RegisteredTraits()
-	if !contains(ts.Heuristic, p.Name) || !contains(ts.PerCompany, p.Name) {
+	if !slices.Contains(ts.Heuristic, p.Name) || !slices.Contains(ts.PerCompany, p.Name) {
 		t.Errorf("RegisteredTraits = %+v", ts)
 	}
 	func() {
@@ -101,13 +102,4 @@ func TestRegister(t *testing.T) {
 	if _, err := reconcile.ParseProvider("tp-register"); err == nil {
 		t.Error("an unregistered provider still parses")
 	}
-}
-
-func contains(ps []reconcile.Provider, p reconcile.Provider) bool {
-	for _, q := range ps {
-		if q == p {
-			return true
-		}
-	}
-	return false
 }

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -139,7 +140,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s %s: %w", c.cfg.Provider, req.Method, pathOf(req.URL), scrub(err))
 		}
-		if resp.StatusCode/100 != 2 && !containsInt(req.Accept, resp.StatusCode) {
+		if resp.StatusCode/100 != 2 && !slices.Contains(req.Accept, resp.StatusCode) {
 			return resp, &APIError{Provider: c.cfg.Provider, Method: req.Method, Path: pathOf(req.URL), Status: resp.StatusCode}
 		}
 		return resp, nil
@@ -329,13 +330,4 @@ func describe(resp *Response, err error) string {
 		return scrub(err).Error()
 	}
 	return resp.Status
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }

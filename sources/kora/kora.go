@@ -19,6 +19,7 @@ package kora
 
 import (
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/mizani/reconcile"
@@ -112,7 +113,7 @@ func currencies(s string) ([]reconcile.Currency, error) {
 		if err != nil {
 			return nil, errors.New("kora: " + EnvCurrencies + ": " + err.Error())
 		}
-		if !containsCurrency(out, c) {
+		if !slices.Contains(out, c) {
 			out = append(out, c)
 		}
 	}
@@ -120,15 +121,6 @@ func currencies(s string) ([]reconcile.Currency, error) {
 		return nil, errors.New("kora: " + EnvCurrencies + " names no currency")
 	}
 	return out, nil
-}
-
-func containsCurrency(cs []reconcile.Currency, c reconcile.Currency) bool {
-	for _, x := range cs {
-		if x == c {
-			return true
-		}
-	}
-	return false
 }
 
 // compile-time checks of the interfaces the registration promises.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/mizani/reconcile"
@@ -44,7 +45,7 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	s := &Server{mux: http.NewServeMux(), sims: map[reconcile.Provider]sources.Simulator{}}
 	for _, p := range sources.Registered() {
-		if len(cfg.Providers) > 0 && !contains(cfg.Providers, p.Name) {
+		if len(cfg.Providers) > 0 && !slices.Contains(cfg.Providers, p.Name) {
 			continue
 		}
 		o := cfg.Options[p.Name]
@@ -141,13 +142,4 @@ func (s *Server) Close() error {
 		errs = append(errs, s.sims[n].Close())
 	}
 	return errors.Join(errs...)
-}
-
-func contains(ps []reconcile.Provider, p reconcile.Provider) bool {
-	for _, q := range ps {
-		if q == p {
-			return true
-		}
-	}
-	return false
 }

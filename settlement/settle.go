@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -570,11 +571,7 @@ func (s *Settlement) result() ([]reconcile.SettlementDay, []reconcile.Discrepanc
 			days[k] = t
 		}
 	}
-	keys := make([]dayKey, 0, len(days))
-	for k := range days {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(a, b dayKey) int {
+	keys := slices.SortedFunc(maps.Keys(days), func(a, b dayKey) int {
 		return cmp.Or(cmp.Compare(a.p, b.p), cmp.Compare(a.account, b.account), cmp.Compare(a.c, b.c), a.day.Compare(b.day))
 	})
 

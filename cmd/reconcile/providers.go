@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -114,12 +115,7 @@ func configuredProviders() []reconcile.Provider {
 // schedule ("ikhokha:card=2.85"), for the flag's help.
 func feeExample() string {
 	for _, reg := range sources.Registered() {
-		methods := make([]string, 0, len(reg.Traits.Fees))
-		for m := range reg.Traits.Fees {
-			methods = append(methods, m)
-		}
-		slices.Sort(methods)
-		for _, m := range methods {
+		for _, m := range slices.Sorted(maps.Keys(reg.Traits.Fees)) {
 			if m != "" {
 				return string(reg.Name) + ":" + m + "=" + reg.Traits.Fees[m].Percent.String()
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -234,13 +235,8 @@ func printSandboxEnv(w io.Writer, sb *sandbox.Server, root string) {
 	for _, p := range sb.Providers() {
 		reg, _ := sources.Lookup(p)
 		vars := env[p]
-		names := make([]string, 0, len(vars))
-		for k := range vars {
-			names = append(names, k)
-		}
-		slices.Sort(names)
 		var parts, kept []string
-		for _, k := range names {
+		for _, k := range slices.Sorted(maps.Keys(vars)) {
 			if reg != nil && isSecret(reg, k) && os.Getenv(k) != "" {
 				kept = append(kept, k)
 				continue

@@ -161,6 +161,27 @@ func (r Record) Currency() Currency { return r.Amount.Currency }
 // Direction returns the ledger direction the record matches against.
 func (r Record) Direction() Direction { return r.Kind.Direction() }
 
+// RecordKey is what makes two records one transaction: the same provider,
+// kind and transaction id (the store keeps one row a key).
+type RecordKey struct {
+	Provider Provider
+	Kind     Kind
+	TxID     string
+}
+
+// Key returns the record's RecordKey.
+func (r *Record) Key() RecordKey { return RecordKey{r.Provider, r.Kind, r.TxID} }
+
+// PayloadKey is what makes two payloads one: the same provider and dedup
+// key (a redelivery is a duplicate).
+type PayloadKey struct {
+	Provider Provider
+	DedupKey string
+}
+
+// Key returns the payload's PayloadKey.
+func (p *RawPayload) Key() PayloadKey { return PayloadKey{p.Provider, p.DedupKey} }
+
 // RawPayload is the verbatim bytes a provider sent, stored before or with the
 // records parsed from it so any record can be traced back to them.
 type RawPayload struct {

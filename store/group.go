@@ -56,7 +56,7 @@ func (s *Store) SaveGroup(ctx context.Context, payloads []reconcile.RawPayload, 
 	if len(payloads) != len(records) {
 		return nil, fmt.Errorf("saving a group: %d payloads, %d record lists", len(payloads), len(records))
 	}
-	seenP, seenR := map[payloadKey]bool{}, map[recordKey]bool{}
+	seenP, seenR := map[reconcile.PayloadKey]bool{}, map[reconcile.RecordKey]bool{}
 	n := len(payloads)
 	var (
 		provider, source, kind, dedup = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -71,7 +71,7 @@ func (s *Store) SaveGroup(ctx context.Context, payloads []reconcile.RawPayload, 
 		if err := checkStorable(p, records[i]); err != nil {
 			return nil, err
 		}
-		k := keyOfPayload(&p)
+		k := p.Key()
 		if seenP[k] {
 			return nil, fmt.Errorf("saving a group: payload %s %s twice", p.Provider, p.DedupKey)
 		}
@@ -82,7 +82,7 @@ func (s *Store) SaveGroup(ctx context.Context, payloads []reconcile.RawPayload, 
 		docOK[i] = jsonbSafe(bodies[i])
 		for j := range records[i] {
 			r := &records[i][j]
-			k := keyOfRecord(r)
+			k := r.Key()
 			if seenR[k] {
 				return nil, fmt.Errorf("saving a group: transaction %s %s %s twice", r.Provider, r.Kind, r.TxID)
 			}

@@ -150,23 +150,6 @@ func unstorable(payload reconcile.RawPayload, err error) error {
 		payload.Kind, payload.DedupKey, err)
 }
 
-// payloadKey is what makes a payload a duplicate: raw_payloads' unique key.
-type payloadKey struct {
-	provider reconcile.Provider
-	dedup    string
-}
-
-// recordKey is what makes two records one transaction: provider_records'
-// unique key.
-type recordKey struct {
-	provider reconcile.Provider
-	kind     reconcile.Kind
-	tx       string
-}
-
-func keyOfPayload(p *reconcile.RawPayload) payloadKey { return payloadKey{p.Provider, p.DedupKey} }
-func keyOfRecord(r *reconcile.Record) recordKey       { return recordKey{r.Provider, r.Kind, r.TxID} }
-
 // bodyOf returns the payload's body, never nil (body is NOT NULL).
 func bodyOf(p *reconcile.RawPayload) []byte {
 	if p.Body == nil {

@@ -316,27 +316,27 @@ func (im *Import) mergeChunk(chunk []staged) error {
 // yet, each (provider, dedup key) once: a later copy in the chunk is a
 // duplicate.
 func (im *Import) freshPayloads(chunk []staged) ([]int, error) {
-	seen := make(map[payloadKey]bool, len(chunk))
+	seen := make(map[reconcile.PayloadKey]bool, len(chunk))
 	var fresh []int
 	keys := map[reconcile.Provider][]string{}
 	for i := range chunk {
-		if k := keyOfPayload(&chunk[i].Payload); !seen[k] {
+		if k := chunk[i].Payload.Key(); !seen[k] {
 			seen[k] = true
 			fresh = append(fresh, i)
-			keys[k.provider] = append(keys[k.provider], k.dedup)
+			keys[k.Provider] = append(keys[k.Provider], k.DedupKey)
 		}
 	}
-	stored := map[payloadKey]bool{}
+	stored := map[reconcile.PayloadKey]bool{}
 	for provider, ks := range keys {
 		found, err := im.present(storedPayloadsSQL, string(provider), pq.StringArray(ks))
 		if err != nil {
 			return nil, err
 		}
 		for _, k := range found {
-			stored[payloadKey{provider, k}] = true
+			stored[reconcile.PayloadKey{Provider: provider, DedupKey: k}] = true
 		}
 	}
-	return slices.DeleteFunc(fresh, func(i int) bool { return stored[keyOfPayload(&chunk[i].Payload)] }), nil
+	return slices.DeleteFunc(fresh, func(i int) bool { return stored[chunk[i].Payload.Key()] }), nil
 }
 
 // present runs q, which returns the keys among its arguments that are
@@ -475,9 +475,9 @@ type sighting struct{ i, j int }
 // once in the chunk is COPYed in with its history row; the others are
 // staged and upserted in rounds.
 func (im *Import) storeRecords(chunk []staged, payloadID []int64) error {
-	keyOf := func(sg sighting) recordKey { return keyOfRecord(&chunk[sg.i].Records[sg.j]) }
+	keyOf := func(sg sighting) reconcile.RecordKey { return chunk[sg.i].Records[sg.j].Key() }
 	var all []sighting
-	count := map[recordKey]int{}
+	count := map[reconcile.RecordKey]int{}
 	for i := range chunk {
 		if payloadID[i] == 0 {
 			continue // a duplicate: its records change nothing
@@ -498,18 +498,18 @@ func (im *Import) storeRecords(chunk []staged, payloadID []int64) error {
 	txs := map[group][]string{}
 	for _, sg := range all {
 		if k := keyOf(sg); count[k] == 1 {
-			g := group{k.provider, k.kind}
-			txs[g] = append(txs[g], k.tx)
+			g := group{k.Provider, k.Kind}
+			txs[g] = append(txs[g], k.TxID)
 		}
 	}
-	stored := map[recordKey]bool{}
+	stored := map[reconcile.RecordKey]bool{}
 	for g, ids := range txs {
 		found, err := im.present(storedRecordsSQL, string(g.provider), string(g.kind), pq.StringArray(ids))
 		if err != nil {
 			return err
 		}
 		for _, id := range found {
-			stored[recordKey{g.provider, g.kind, id}] = true
+			stored[reconcile.RecordKey{Provider: g.provider, Kind: g.kind, TxID: id}] = true
 		}
 	}
 	var fresh, again []sighting
@@ -604,13 +604,13 @@ func (im *Import) upsertRecords(chunk []staged, payloadID []int64, again []sight
 	if _, err := tx.ExecContext(ctx, "TRUNCATE import_records"); err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	seen := make(map[recordKey]int64, len(again))
+	seen := make(map[reconcile.RecordKey]int64, len(again))
 	var rounds int64
 	args := make([]any, 0, len(importRecordCols))
 	err := copyIn(ctx, tx, "import_records", importRecordCols, len(again), func(k int, row func(...any) error) error {
 		sg := again[k]
 		p, r := &chunk[sg.i].Payload, &chunk[sg.i].Records[sg.j]
-		key := keyOfRecord(r)
+		key := r.Key()
 		round := seen[key] + 1
 		seen[key] = round
 		rounds = max(rounds, round)

@@ -145,29 +145,20 @@ func (c *committer) drain() {
 func (c *committer) commit(group []*delivery) {
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
-	type txKey struct {
-		provider reconcile.Provider
-		kind     reconcile.Kind
-		tx       string
-	}
-	type payloadKey struct {
-		provider reconcile.Provider
-		key      string
-	}
-	payloadsSeen, txSeen := map[payloadKey]bool{}, map[txKey]bool{}
+	payloadsSeen, txSeen := map[reconcile.PayloadKey]bool{}, map[reconcile.RecordKey]bool{}
 	var joined, alone []*delivery
 	for _, d := range group {
-		ok := c.sink.Groupable(d.records) && !payloadsSeen[payloadKey{d.payload.Provider, d.payload.DedupKey}]
-		for _, r := range d.records {
-			ok = ok && !txSeen[txKey{r.Provider, r.Kind, r.TxID}]
+		ok := c.sink.Groupable(d.records) && !payloadsSeen[d.payload.Key()]
+		for i := range d.records {
+			ok = ok && !txSeen[d.records[i].Key()]
 		}
 		if !ok {
 			alone = append(alone, d)
 			continue
 		}
-		payloadsSeen[payloadKey{d.payload.Provider, d.payload.DedupKey}] = true
-		for _, r := range d.records {
-			txSeen[txKey{r.Provider, r.Kind, r.TxID}] = true
+		payloadsSeen[d.payload.Key()] = true
+		for i := range d.records {
+			txSeen[d.records[i].Key()] = true
 		}
 		joined = append(joined, d)
 	}
